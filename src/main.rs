@@ -1,0 +1,3 @@
+fn main() {
+    std::process::exit(mirrormaker_integrator::run_from_env());
+}
