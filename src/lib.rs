@@ -1,7 +1,34 @@
 //! mirrormaker-integrator: a Juju charm that runs MirrorMaker 2 on Kafka Connect.
+pub mod charm;
 pub mod juju;
+pub mod mirror;
+pub mod reconcile;
+pub mod connect;
 pub mod secret;
 
+/// The whole program: parse the event from the environment, run it, map the outcome to an
+/// exit code. Non-zero only when Juju should retry the hook (a hook tool failed) or the
+/// environment is not a Juju hook at all.
 pub fn run_from_env() -> i32 {
-    0
+    use juju::{HookTools, ProcessTools};
+    let tools = ProcessTools;
+    let debug = std::env::var_os("JUJU_DEBUG").is_some();
+    juju::log::init(
+        Box::new(|level, msg| ProcessTools.juju_log(level, msg).is_ok()),
+        debug,
+    );
+    let event = match juju::Event::from_vars(|k| std::env::var(k).ok()) {
+        Ok(event) => event,
+        Err(e) => {
+            eprintln!("mirrormaker-integrator: {e}");
+            return 2;
+        }
+    };
+    match charm::run(&event, &tools) {
+        Ok(()) => 0,
+        Err(e) => {
+            tracing::error!("{} failed: {e:#}", event.name());
+            1
+        }
+    }
 }

@@ -65,6 +65,9 @@ mod tests {
     fn redact_removes_every_occurrence() {
         let s = Secret::new("p4ssw0rd");
         let text = "login failed for password=p4ssw0rd (p4ssw0rd)";
-        assert_eq!(redact(text, &[&s]), "login failed for password=<redacted> (<redacted>)");
+        assert_eq!(
+            redact(text, &[&s]),
+            "login failed for password=<redacted> (<redacted>)"
+        );
     }
 }

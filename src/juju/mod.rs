@@ -1,1 +1,13 @@
-//! Juju side.
+//! The Juju side of the charm: the event being dispatched, the hook tools behind a trait, and
+//! logging into `juju-log`. Written from shared/spec/juju.md and shared/spec/relations.md.
+
+pub mod event;
+pub mod log;
+pub mod process;
+pub mod tools;
+
+pub use event::{Event, EventKind, RelationHook, RelationRef};
+pub use process::ProcessTools;
+pub use tools::{
+    Databag, HookTools, LogLevel, SecretContent, SecretRead, Status, StatusKind, ToolError,
+};
