@@ -1,0 +1,458 @@
+//! Charm options → [`MirrorConfig`].
+//!
+//! Pure. Input is the JSON object printed by `config-get --format=json`: strings are JSON
+//! strings, `int` options JSON numbers, `boolean` options JSON bools, and an option with
+//! neither value nor default is absent (then the default here applies). Unknown keys are
+//! ignored. Defaults are the recommended configs of kafka-connect.md §6; config.yaml declares
+//! the same defaults, and a test keeps the two in step.
+
+use super::extra::{parse_extra, ExtraFor};
+use super::javaregex::check_list;
+use super::MirrorError;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// How remote topics are named on the target (kafka-connect.md §4.10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplicationPolicy {
+    /// `<source alias><separator><topic>`; cycles are detected. The default.
+    Default,
+    /// Remote topic keeps the source name; one-way only, no cycle detection.
+    Identity,
+}
+
+impl ReplicationPolicy {
+    pub fn class(self) -> &'static str {
+        match self {
+            ReplicationPolicy::Default => {
+                "org.apache.kafka.connect.mirror.DefaultReplicationPolicy"
+            }
+            ReplicationPolicy::Identity => {
+                "org.apache.kafka.connect.mirror.IdentityReplicationPolicy"
+            }
+        }
+    }
+}
+
+/// Where heartbeats are written (kafka-connect.md §6.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Heartbeats {
+    /// Aliases swapped; writes `heartbeats` into the *source* cluster, which the source
+    /// connector then replicates as `<alias>.heartbeats` (end-to-end health). The default.
+    Reverse,
+    /// Aliases as the data flow; writes `heartbeats` into the target; source stays read-only.
+    Forward,
+    /// No heartbeat connector.
+    Off,
+}
+
+/// Where the source consumer starts on partitions with no replicated offset yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartPosition {
+    Earliest,
+    Latest,
+}
+
+impl StartPosition {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StartPosition::Earliest => "earliest",
+            StartPosition::Latest => "latest",
+        }
+    }
+}
+
+/// Periods in seconds, each ≥ 1.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Intervals {
+    pub refresh_topics: u64,
+    pub sync_topic_configs: u64,
+    pub sync_topic_acls: u64,
+    pub refresh_groups: u64,
+    pub emit_checkpoints: u64,
+    pub sync_group_offsets: u64,
+    pub emit_heartbeats: u64,
+}
+
+/// The validated charm configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MirrorConfig {
+    /// Raw trimmed option text, rendered verbatim (entries already checked).
+    pub topics: String,
+    pub topics_exclude: String,
+    pub groups: String,
+    pub groups_exclude: String,
+    pub replication_policy: ReplicationPolicy,
+    pub replication_separator: String,
+    /// Checkpoint connector exists iff this is true (Connect 3.9 rejects a checkpoint
+    /// connector with checkpoints off, §4.4).
+    pub emit_checkpoints: bool,
+    /// Requires `emit_checkpoints`.
+    pub sync_group_offsets: bool,
+    pub sync_topic_configs: bool,
+    pub sync_topic_acls: bool,
+    pub heartbeats: Heartbeats,
+    pub tasks_max: u32,
+    pub checkpoint_tasks_max: u32,
+    /// -1 = each broker's default.replication.factor; applies to every topic MM2 creates.
+    pub replication_factor: i32,
+    pub start_position: StartPosition,
+    pub intervals: Intervals,
+    pub extra_source: BTreeMap<String, String>,
+    pub extra_checkpoint: BTreeMap<String, String>,
+    pub extra_heartbeat: BTreeMap<String, String>,
+}
+
+/// Default option values, as declared in config.yaml.
+pub mod defaults {
+    pub const TOPICS: &str = ".*";
+    pub const TOPICS_EXCLUDE: &str = ".*[\\-\\.]internal, .*\\.replica, __.*";
+    pub const GROUPS: &str = ".*";
+    pub const GROUPS_EXCLUDE: &str = "console-consumer-.*, connect-.*, __.*";
+    pub const REPLICATION_POLICY: &str = "default";
+    pub const REPLICATION_SEPARATOR: &str = ".";
+    pub const HEARTBEATS: &str = "reverse";
+    pub const START_POSITION: &str = "earliest";
+    pub const TASKS_MAX: i64 = 4;
+    pub const CHECKPOINT_TASKS_MAX: i64 = 1;
+    pub const REPLICATION_FACTOR: i64 = -1;
+    pub const REFRESH_TOPICS_INTERVAL: i64 = 60;
+    pub const SYNC_TOPIC_CONFIGS_INTERVAL: i64 = 60;
+    pub const SYNC_TOPIC_ACLS_INTERVAL: i64 = 60;
+    pub const REFRESH_GROUPS_INTERVAL: i64 = 60;
+    pub const EMIT_CHECKPOINTS_INTERVAL: i64 = 30;
+    pub const SYNC_GROUP_OFFSETS_INTERVAL: i64 = 30;
+    pub const EMIT_HEARTBEATS_INTERVAL: i64 = 5;
+}
+
+impl Default for MirrorConfig {
+    fn default() -> Self {
+        MirrorConfig::from_config_get(&Map::new()).expect("defaults are valid")
+    }
+}
+
+impl MirrorConfig {
+    /// Parse and validate the `config-get --format=json` object.
+    pub fn from_config_get(map: &Map<String, Value>) -> Result<MirrorConfig, MirrorError> {
+        use defaults as d;
+        let topics = string(map, "topics", d::TOPICS)?;
+        check_list("topics", &topics, false)?;
+        let topics_exclude = string(map, "topics-exclude", d::TOPICS_EXCLUDE)?;
+        check_list("topics-exclude", &topics_exclude, true)?;
+        let groups = string(map, "groups", d::GROUPS)?;
+        check_list("groups", &groups, true)?;
+        let groups_exclude = string(map, "groups-exclude", d::GROUPS_EXCLUDE)?;
+        check_list("groups-exclude", &groups_exclude, true)?;
+
+        let replication_policy =
+            match string(map, "replication-policy", d::REPLICATION_POLICY)?.as_str() {
+                "default" => ReplicationPolicy::Default,
+                "identity" => ReplicationPolicy::Identity,
+                other => {
+                    return Err(one_of(
+                        "replication-policy",
+                        other,
+                        &["default", "identity"],
+                    ))
+                }
+            };
+        let replication_separator = string(map, "replication-separator", d::REPLICATION_SEPARATOR)?;
+        if replication_separator.is_empty()
+            || replication_separator.len() > 8
+            || !replication_separator
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        {
+            return Err(MirrorError::config(
+                "replication-separator",
+                format!(
+                    "'{replication_separator}' must be 1 to 8 characters valid in a topic name \
+                     (letters, digits, '.', '_' or '-'); the usual value is '.'"
+                ),
+            ));
+        }
+
+        let emit_checkpoints = boolean(map, "emit-checkpoints", true)?;
+        let sync_group_offsets = boolean(map, "sync-group-offsets", true)?;
+        if sync_group_offsets && !emit_checkpoints {
+            return Err(MirrorError::config(
+                "sync-group-offsets",
+                "'true' needs checkpoints; set emit-checkpoints=true or sync-group-offsets=false",
+            ));
+        }
+        let sync_topic_configs = boolean(map, "sync-topic-configs", true)?;
+        let sync_topic_acls = boolean(map, "sync-topic-acls", true)?;
+        let heartbeats = match string(map, "heartbeats", d::HEARTBEATS)?.as_str() {
+            "reverse" => Heartbeats::Reverse,
+            "forward" => Heartbeats::Forward,
+            "off" => Heartbeats::Off,
+            other => return Err(one_of("heartbeats", other, &["reverse", "forward", "off"])),
+        };
+        let start_position = match string(map, "start-position", d::START_POSITION)?.as_str() {
+            "earliest" => StartPosition::Earliest,
+            "latest" => StartPosition::Latest,
+            other => return Err(one_of("start-position", other, &["earliest", "latest"])),
+        };
+        let tasks_max = int(map, "tasks-max", d::TASKS_MAX, 1, 1000)? as u32;
+        let checkpoint_tasks_max = int(
+            map,
+            "checkpoint-tasks-max",
+            d::CHECKPOINT_TASKS_MAX,
+            1,
+            1000,
+        )? as u32;
+        let replication_factor =
+            int(map, "replication-factor", d::REPLICATION_FACTOR, -1, 32767)? as i32;
+        if replication_factor == 0 {
+            return Err(MirrorError::config(
+                "replication-factor",
+                "'0' is not a replication factor; use -1 for the brokers' default or a value ≥ 1",
+            ));
+        }
+        let secs = |key: &str, default: i64| int(map, key, default, 1, 86_400).map(|v| v as u64);
+        let intervals = Intervals {
+            refresh_topics: secs("refresh-topics-interval", d::REFRESH_TOPICS_INTERVAL)?,
+            sync_topic_configs: secs(
+                "sync-topic-configs-interval",
+                d::SYNC_TOPIC_CONFIGS_INTERVAL,
+            )?,
+            sync_topic_acls: secs("sync-topic-acls-interval", d::SYNC_TOPIC_ACLS_INTERVAL)?,
+            refresh_groups: secs("refresh-groups-interval", d::REFRESH_GROUPS_INTERVAL)?,
+            emit_checkpoints: secs("emit-checkpoints-interval", d::EMIT_CHECKPOINTS_INTERVAL)?,
+            sync_group_offsets: secs(
+                "sync-group-offsets-interval",
+                d::SYNC_GROUP_OFFSETS_INTERVAL,
+            )?,
+            emit_heartbeats: secs("emit-heartbeats-interval", d::EMIT_HEARTBEATS_INTERVAL)?,
+        };
+        let extra_source = parse_extra(
+            ExtraFor::Source,
+            &string(map, ExtraFor::Source.option(), "")?,
+        )?;
+        let extra_checkpoint = parse_extra(
+            ExtraFor::Checkpoint,
+            &string(map, ExtraFor::Checkpoint.option(), "")?,
+        )?;
+        let extra_heartbeat = parse_extra(
+            ExtraFor::Heartbeat,
+            &string(map, ExtraFor::Heartbeat.option(), "")?,
+        )?;
+
+        Ok(MirrorConfig {
+            topics: topics.trim().to_string(),
+            topics_exclude: topics_exclude.trim().to_string(),
+            groups: groups.trim().to_string(),
+            groups_exclude: groups_exclude.trim().to_string(),
+            replication_policy,
+            replication_separator,
+            emit_checkpoints,
+            sync_group_offsets,
+            sync_topic_configs,
+            sync_topic_acls,
+            heartbeats,
+            tasks_max,
+            checkpoint_tasks_max,
+            replication_factor,
+            start_position,
+            intervals,
+            extra_source,
+            extra_checkpoint,
+            extra_heartbeat,
+        })
+    }
+}
+
+fn one_of(option: &str, value: &str, allowed: &[&str]) -> MirrorError {
+    let list = allowed
+        .iter()
+        .map(|a| format!("'{a}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    MirrorError::config(option, format!("'{value}' is not one of {list}"))
+}
+
+fn string(map: &Map<String, Value>, key: &str, default: &str) -> Result<String, MirrorError> {
+    match map.get(key) {
+        None | Some(Value::Null) => Ok(default.to_string()),
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(other) => Err(MirrorError::config(
+            key,
+            format!("expected a string, got '{other}'"),
+        )),
+    }
+}
+
+fn boolean(map: &Map<String, Value>, key: &str, default: bool) -> Result<bool, MirrorError> {
+    match map.get(key) {
+        None | Some(Value::Null) => Ok(default),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(Value::String(s)) if s == "true" || s == "false" => Ok(s == "true"),
+        Some(Value::String(s)) => Err(MirrorError::config(
+            key,
+            format!("'{s}' is not 'true' or 'false'"),
+        )),
+        Some(other) => Err(MirrorError::config(
+            key,
+            format!("'{other}' is not 'true' or 'false'"),
+        )),
+    }
+}
+
+fn int(
+    map: &Map<String, Value>,
+    key: &str,
+    default: i64,
+    min: i64,
+    max: i64,
+) -> Result<i64, MirrorError> {
+    let v = match map.get(key) {
+        None | Some(Value::Null) => default,
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .ok_or_else(|| MirrorError::config(key, format!("'{n}' is not a whole number")))?,
+        Some(other) => {
+            return Err(MirrorError::config(
+                key,
+                format!("'{other}' is not a whole number"),
+            ))
+        }
+    };
+    if v < min || v > max {
+        return Err(MirrorError::config(
+            key,
+            format!("'{v}' is out of range; use a value from {min} to {max}"),
+        ));
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn cfg(v: Value) -> Result<MirrorConfig, MirrorError> {
+        MirrorConfig::from_config_get(v.as_object().unwrap())
+    }
+
+    // proves the empty config-get object yields the §6 recommended defaults
+    #[test]
+    fn defaults_are_the_recommended_ones() {
+        let c = MirrorConfig::default();
+        assert_eq!(c.topics, ".*");
+        assert_eq!(c.topics_exclude, ".*[\\-\\.]internal, .*\\.replica, __.*");
+        assert_eq!(c.groups_exclude, "console-consumer-.*, connect-.*, __.*");
+        assert_eq!(c.replication_policy, ReplicationPolicy::Default);
+        assert_eq!(c.replication_separator, ".");
+        assert!(
+            c.emit_checkpoints && c.sync_group_offsets && c.sync_topic_configs && c.sync_topic_acls
+        );
+        assert_eq!(c.heartbeats, Heartbeats::Reverse);
+        assert_eq!(
+            (c.tasks_max, c.checkpoint_tasks_max, c.replication_factor),
+            (4, 1, -1)
+        );
+        assert_eq!(c.start_position, StartPosition::Earliest);
+        assert_eq!(c.intervals.refresh_topics, 60);
+        assert_eq!(c.intervals.emit_checkpoints, 30);
+        assert_eq!(c.intervals.emit_heartbeats, 5);
+        assert!(c.extra_source.is_empty());
+    }
+
+    // proves typed values from config-get are read
+    #[test]
+    fn parses_values() {
+        let c = cfg(json!({
+            "topics": " orders\\..* ", "replication-policy": "identity", "heartbeats": "forward",
+            "tasks-max": 8, "sync-topic-acls": false, "start-position": "latest",
+            "replication-factor": 3, "emit-heartbeats-interval": 10, "unknown-option": 1
+        }))
+        .unwrap();
+        assert_eq!(c.topics, "orders\\..*");
+        assert_eq!(c.replication_policy, ReplicationPolicy::Identity);
+        assert_eq!(c.heartbeats, Heartbeats::Forward);
+        assert_eq!(c.tasks_max, 8);
+        assert!(!c.sync_topic_acls);
+        assert_eq!(c.start_position, StartPosition::Latest);
+        assert_eq!(c.replication_factor, 3);
+        assert_eq!(c.intervals.emit_heartbeats, 10);
+    }
+
+    // proves each kind of bad value names the option, quotes the value and suggests a fix
+    #[test]
+    fn operator_facing_errors() {
+        let cases = [
+            (json!({"topics": "[a"}), "invalid config 'topics': regex '[a' is unclosed; missing ']'"),
+            (json!({"heartbeats": "both"}), "invalid config 'heartbeats': 'both' is not one of 'reverse', 'forward', 'off'"),
+            (json!({"tasks-max": 0}), "invalid config 'tasks-max': '0' is out of range; use a value from 1 to 1000"),
+            (json!({"tasks-max": "4"}), "invalid config 'tasks-max': '\"4\"' is not a whole number"),
+            (json!({"sync-topic-acls": "yes"}), "invalid config 'sync-topic-acls': 'yes' is not 'true' or 'false'"),
+            (json!({"replication-separator": ""}), "invalid config 'replication-separator': '' must be 1 to 8 characters valid in a topic name (letters, digits, '.', '_' or '-'); the usual value is '.'"),
+            (json!({"replication-factor": 0}), "invalid config 'replication-factor': '0' is not a replication factor; use -1 for the brokers' default or a value ≥ 1"),
+            (json!({"emit-checkpoints": false}), "invalid config 'sync-group-offsets': 'true' needs checkpoints; set emit-checkpoints=true or sync-group-offsets=false"),
+            (json!({"replication-policy": "prefix"}), "invalid config 'replication-policy': 'prefix' is not one of 'default', 'identity'"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(cfg(input).unwrap_err().to_string(), want);
+        }
+        assert!(cfg(json!({"emit-checkpoints": false, "sync-group-offsets": false})).is_ok());
+    }
+
+    // proves config.yaml declares every option with the same default as the code
+    #[test]
+    fn config_yaml_matches_code_defaults() {
+        let yaml = include_str!("../../config.yaml");
+        let c = MirrorConfig::default();
+        for (key, want) in [
+            ("topics", c.topics.clone()),
+            ("topics-exclude", c.topics_exclude.clone()),
+            ("groups", c.groups.clone()),
+            ("groups-exclude", c.groups_exclude.clone()),
+            ("replication-policy", "default".into()),
+            ("replication-separator", ".".into()),
+            ("heartbeats", "reverse".into()),
+            ("start-position", "earliest".into()),
+            ("tasks-max", "4".into()),
+            ("checkpoint-tasks-max", "1".into()),
+            ("replication-factor", "-1".into()),
+            ("emit-checkpoints", "true".into()),
+            ("sync-group-offsets", "true".into()),
+            ("sync-topic-configs", "true".into()),
+            ("sync-topic-acls", "true".into()),
+            ("refresh-topics-interval", "60".into()),
+            ("sync-topic-configs-interval", "60".into()),
+            ("sync-topic-acls-interval", "60".into()),
+            ("refresh-groups-interval", "60".into()),
+            ("emit-checkpoints-interval", "30".into()),
+            ("sync-group-offsets-interval", "30".into()),
+            ("emit-heartbeats-interval", "5".into()),
+            ("extra-source-config", "".into()),
+            ("extra-checkpoint-config", "".into()),
+            ("extra-heartbeat-config", "".into()),
+        ] {
+            let default =
+                yaml_default(yaml, key).unwrap_or_else(|| panic!("config.yaml lacks '{key}'"));
+            assert_eq!(default, want, "default of '{key}'");
+        }
+    }
+
+    /// Minimal reader for `  <key>:\n    type: …\n    default: <scalar>` blocks.
+    fn yaml_default(yaml: &str, key: &str) -> Option<String> {
+        let line = yaml
+            .lines()
+            .skip_while(|l| *l != format!("  {key}:"))
+            .skip(1)
+            .take_while(|l| l.starts_with("    ") || l.trim().is_empty())
+            .find(|l| l.trim_start().starts_with("default:"))?;
+        let raw = line.trim_start().trim_start_matches("default:").trim();
+        Some(
+            if let Some(s) = raw.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
+                s.replace("''", "'")
+            } else if let Some(s) = raw.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+                s.replace("\\\\", "\\")
+            } else {
+                raw.to_string()
+            },
+        )
+    }
+}

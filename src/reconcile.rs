@@ -1,0 +1,1 @@
+//! Reconcile plan (work in progress).
