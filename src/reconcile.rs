@@ -1,1 +1,719 @@
-//! Reconcile plan (work in progress).
+//! The plan: what must change in Kafka Connect so that it holds exactly the desired
+//! connectors of this application.
+//!
+//! Pure: no I/O. `plan(desired, actual, owner)` returns a [`Plan`] value a person can read
+//! (the `plan` action prints its `Display`) and the driver applies step by step. Ideas from
+//! Terraform: each [`Step`] has an [`Action`] (what apply does) and a separate [`Reason`]
+//! (for people, logs and statuses; stable snake_case names; apply never branches on it).
+//!
+//! Rules:
+//! * Ownership is proven by the name alone: `mirror_` prefix and the suffix
+//!   `_r<connect relation id>_<model uuid hex>` ([`Owner`]). Connectors without both never
+//!   appear in a plan, whatever their content.
+//! * Create a desired connector that Connect does not list; update one whose stored config
+//!   differs from the desired map (ignoring the `name` key Connect injects) — a PUT restarts
+//!   the connector even when nothing changed, so unchanged ones get no step; delete owned
+//!   connectors that are not desired.
+//! * Order: creates/updates source → checkpoint → heartbeat, then deletes in the reverse
+//!   order (heartbeat → checkpoint → source).
+//! * `desired` must be complete. When it cannot be computed (missing or invalid input) the
+//!   driver must not call [`plan`] — an empty desired set means "delete everything we own".
+//!   It uses [`Plan::hold`] instead, which has no steps and says why.
+//!
+//! Every step is idempotent: PUT config is create-or-update, DELETE of a missing connector
+//! is success (404 = done), so re-running a half-applied plan converges.
+
+use crate::mirror::render::NAME_PREFIX;
+use crate::mirror::sensitive::{display_value, masked};
+use crate::mirror::{model_uuid_hex, ConnectorKind, DesiredConnector, MirrorError};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Which connector names belong to this application (one `connect-client` relation in one model).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owner {
+    suffix: String,
+}
+
+impl Owner {
+    /// `model_uuid` as in `JUJU_MODEL_UUID` (dashes allowed).
+    pub fn new(connect_relation_id: u64, model_uuid: &str) -> Result<Owner, MirrorError> {
+        Ok(Owner {
+            suffix: format!("_r{connect_relation_id}_{}", model_uuid_hex(model_uuid)?),
+        })
+    }
+
+    /// `_r<rid>_<uuid hex>`, the suffix Charmed Kafka Connect's clean-up also matches.
+    pub fn suffix(&self) -> &str {
+        &self.suffix
+    }
+
+    /// True iff `name` is `mirror_<something>` ending in our suffix.
+    pub fn owns(&self, name: &str) -> bool {
+        name.len() > NAME_PREFIX.len() + self.suffix.len()
+            && name.starts_with(NAME_PREFIX)
+            && name.ends_with(&self.suffix)
+    }
+}
+
+/// A task as Connect reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskState {
+    pub id: u32,
+    /// `RUNNING`, `FAILED`, `PAUSED`, `UNASSIGNED`, `RESTARTING`.
+    pub state: String,
+    /// First lines of the Java stack trace of a FAILED task (already redacted by the client).
+    pub trace: Option<String>,
+}
+
+/// One connector as Connect reports it. `Debug` masks secret values.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct ActualConnector {
+    /// The stored config (as `GET …/config`; includes `name`, passwords in clear).
+    pub config: BTreeMap<String, String>,
+    /// Connector state; `None` when Connect has no status yet (just created or unassigned).
+    pub state: Option<String>,
+    pub tasks: Vec<TaskState>,
+}
+
+impl fmt::Debug for ActualConnector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ActualConnector")
+            .field("config", &masked(&self.config))
+            .field("state", &self.state)
+            .field("tasks", &self.tasks)
+            .finish()
+    }
+}
+
+/// Every connector Connect lists (ours and foreign), by name.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Actual {
+    pub connectors: BTreeMap<String, ActualConnector>,
+}
+
+/// What apply does. (Issue 7 adds Pause/Resume/Restart.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Action {
+    /// `PUT /connectors/<name>/config` with [`Step::config`] (Connect answers 201).
+    Create,
+    /// `PUT /connectors/<name>/config` with [`Step::config`] (Connect answers 200).
+    Update,
+    /// `DELETE /connectors/<name>` (404 = already done).
+    Delete,
+}
+
+impl Action {
+    pub fn symbol(self) -> char {
+        match self {
+            Action::Create => '+',
+            Action::Update => '~',
+            Action::Delete => '-',
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Delete => "delete",
+        }
+    }
+}
+
+/// Why a step exists. For people only; apply never looks at it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Reason {
+    /// Desired, and Connect does not list it.
+    NotInConnect,
+    /// Desired, listed, and the stored config differs.
+    ConfigDrift,
+    /// Owned by this application and no longer desired (source relation removed, option off).
+    NotDesired,
+}
+
+impl Reason {
+    /// Stable snake_case name (action output, logs, tests).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::NotInConnect => "not_in_connect",
+            Reason::ConfigDrift => "config_drift",
+            Reason::NotDesired => "not_desired",
+        }
+    }
+}
+
+/// Why nothing is planned at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HoldReason {
+    /// A relation is missing or its data is incomplete.
+    InputsIncomplete,
+    /// Config or relation data is invalid (the detail names the option).
+    InvalidInput,
+    /// Connect could not be read, so Actual is unknown.
+    ConnectUnavailable,
+}
+
+impl HoldReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HoldReason::InputsIncomplete => "inputs_incomplete",
+            HoldReason::InvalidInput => "invalid_input",
+            HoldReason::ConnectUnavailable => "connect_unavailable",
+        }
+    }
+}
+
+/// One changed key of an update; values already masked for sensitive keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyChange {
+    pub key: String,
+    /// `None` = key not stored in Connect.
+    pub before: Option<String>,
+    /// `None` = key removed by the update.
+    pub after: Option<String>,
+}
+
+/// One step of a plan. `Debug`/`Display` never show secret values.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Step {
+    pub name: String,
+    /// Parsed from the name; `None` for an owned name of an unknown kind.
+    pub kind: Option<ConnectorKind>,
+    pub action: Action,
+    pub reason: Reason,
+    /// For updates: the changed keys, sorted (masked values).
+    pub changes: Vec<KeyChange>,
+    /// For create/update: the full config to PUT (clear values; never print it).
+    pub config: Option<BTreeMap<String, String>>,
+}
+
+impl fmt::Debug for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Step")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("action", &self.action)
+            .field("reason", &self.reason)
+            .field("changes", &self.changes)
+            .field("config", &self.config.as_ref().map(masked))
+            .finish()
+    }
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} {} ({})",
+            self.action.symbol(),
+            self.action.as_str(),
+            self.name,
+            self.reason.as_str()
+        )?;
+        for c in &self.changes {
+            let show = |v: &Option<String>| {
+                v.as_ref()
+                    .map_or("(unset)".to_string(), |v| format!("{v:?}"))
+            };
+            write!(
+                f,
+                "\n    {}: {} -> {}",
+                c.key,
+                show(&c.before),
+                show(&c.after)
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The ordered steps, or a hold.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Plan {
+    pub steps: Vec<Step>,
+    /// Set by [`Plan::hold`]: nothing is changed, and this says why.
+    pub hold: Option<(HoldReason, String)>,
+}
+
+impl Plan {
+    /// A plan that changes nothing because desired could not be computed. `detail` must be
+    /// operator-facing and secret-free (e.g. a `MirrorError`'s Display).
+    pub fn hold(reason: HoldReason, detail: impl Into<String>) -> Plan {
+        Plan {
+            steps: Vec::new(),
+            hold: Some((reason, detail.into())),
+        }
+    }
+
+    /// No steps (converged, or held).
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some((reason, detail)) = &self.hold {
+            return write!(f, "hold ({}): {detail}", reason.as_str());
+        }
+        if self.steps.is_empty() {
+            return f.write_str("no changes: Kafka Connect matches the desired connectors");
+        }
+        for (i, s) in self.steps.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{s}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Compute the steps that take `actual` to `desired` for connectors `owner` owns.
+///
+/// `desired` must be the complete set for this application (see the module doc).
+pub fn plan(desired: &[DesiredConnector], actual: &Actual, owner: &Owner) -> Plan {
+    let mut upserts = Vec::new();
+    for d in desired {
+        debug_assert!(
+            owner.owns(&d.name),
+            "desired name {} lacks our suffix",
+            d.name
+        );
+        if !owner.owns(&d.name) {
+            continue; // never touch what we cannot prove is ours
+        }
+        match actual.connectors.get(&d.name) {
+            None => upserts.push(Step {
+                name: d.name.clone(),
+                kind: Some(d.kind),
+                action: Action::Create,
+                reason: Reason::NotInConnect,
+                changes: Vec::new(),
+                config: Some(d.config.clone()),
+            }),
+            Some(a) => {
+                let changes = diff(&a.config, &d.config);
+                if !changes.is_empty() {
+                    upserts.push(Step {
+                        name: d.name.clone(),
+                        kind: Some(d.kind),
+                        action: Action::Update,
+                        reason: Reason::ConfigDrift,
+                        changes,
+                        config: Some(d.config.clone()),
+                    });
+                }
+            }
+        }
+    }
+    upserts.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+
+    let mut deletes: Vec<Step> = actual
+        .connectors
+        .keys()
+        .filter(|name| owner.owns(name) && !desired.iter().any(|d| &d.name == *name))
+        .map(|name| Step {
+            name: name.clone(),
+            kind: ConnectorKind::from_name(name),
+            action: Action::Delete,
+            reason: Reason::NotDesired,
+            changes: Vec::new(),
+            config: None,
+        })
+        .collect();
+    // Reverse dependency order: unknown kinds and heartbeats first, sources last.
+    deletes.sort_by(|a, b| {
+        let rank = |k: Option<ConnectorKind>| k.map_or(0, |k| 3 - k as u8);
+        (rank(a.kind), &a.name).cmp(&(rank(b.kind), &b.name))
+    });
+    upserts.extend(deletes);
+    Plan {
+        steps: upserts,
+        hold: None,
+    }
+}
+
+/// Changed keys between the stored config (minus `name`) and the desired one, masked.
+fn diff(stored: &BTreeMap<String, String>, desired: &BTreeMap<String, String>) -> Vec<KeyChange> {
+    let mut keys: Vec<&String> = stored
+        .keys()
+        .filter(|k| k.as_str() != "name")
+        .chain(desired.keys())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter_map(|k| {
+            let before = stored.get(k).filter(|_| k != "name");
+            let after = desired.get(k);
+            (before != after).then(|| KeyChange {
+                key: k.clone(),
+                before: before.map(|v| display_value(k, v).to_string()),
+                after: after.map(|v| display_value(k, v).to_string()),
+            })
+        })
+        .collect()
+}
+
+/// What a fully successful apply does to Connect, as a pure function on `Actual` (the model
+/// the tests and the emulator use): PUT stores the config plus `name`; DELETE removes.
+pub fn apply_to(plan: &Plan, actual: &mut Actual) {
+    for step in &plan.steps {
+        match step.action {
+            Action::Create | Action::Update => {
+                let mut config = step.config.clone().unwrap_or_default();
+                config.insert("name".into(), step.name.clone());
+                let entry = actual.connectors.entry(step.name.clone()).or_default();
+                entry.config = config;
+            }
+            Action::Delete => {
+                actual.connectors.remove(&step.name);
+            }
+        }
+    }
+}
+
+/// Table and property tests of `plan`.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const UUID: &str = "0123abcd-4567-89ef-0123-456789abcdef";
+    const HEX: &str = "0123abcd456789ef0123456789abcdef";
+    const SECRET: &str = "Sup3r-S3cret-PW";
+
+    fn owner() -> Owner {
+        Owner::new(7, UUID).unwrap()
+    }
+
+    fn name(kind: ConnectorKind, alias: &str) -> String {
+        crate::mirror::connector_name(kind, alias, 7, HEX)
+    }
+
+    fn config(tasks: &str) -> BTreeMap<String, String> {
+        BTreeMap::from([
+            ("tasks.max".to_string(), tasks.to_string()),
+            (
+                "source.cluster.sasl.jaas.config".to_string(),
+                format!("ScramLoginModule required username=\"u\" password=\"{SECRET}\";"),
+            ),
+            (
+                "producer.override.ssl.truststore.certificates".to_string(),
+                "-----BEGIN CERTIFICATE-----X".to_string(),
+            ),
+        ])
+    }
+
+    fn want(kind: ConnectorKind, alias: &str, tasks: &str) -> DesiredConnector {
+        DesiredConnector {
+            name: name(kind, alias),
+            kind,
+            source_alias: alias.into(),
+            config: config(tasks),
+        }
+    }
+
+    fn stored(name: &str, mut c: BTreeMap<String, String>) -> (String, ActualConnector) {
+        c.insert("name".into(), name.into());
+        (
+            name.to_string(),
+            ActualConnector {
+                config: c,
+                state: Some("RUNNING".into()),
+                tasks: vec![],
+            },
+        )
+    }
+
+    fn actual(items: Vec<(String, ActualConnector)>) -> Actual {
+        Actual {
+            connectors: items.into_iter().collect(),
+        }
+    }
+
+    use ConnectorKind::{Checkpoint, Heartbeat, Source};
+
+    // proves ownership needs both the mirror_ prefix and our exact suffix
+    #[test]
+    fn owner_matches_prefix_and_suffix() {
+        let o = owner();
+        assert_eq!(o.suffix(), format!("_r7_{HEX}"));
+        assert!(o.owns(&name(Source, "kafka-a")));
+        assert!(
+            !o.owns(&format!("mirror_source_kafka-a_r17_{HEX}")),
+            "other relation id"
+        );
+        assert!(
+            !o.owns(&format!("mirror_source_kafka-a_r7_{}", "f".repeat(32))),
+            "other model"
+        );
+        assert!(
+            !o.owns(&format!("other_source_kafka-a_r7_{HEX}")),
+            "other prefix"
+        );
+        assert!(
+            !o.owns(&format!("mirror_r7_{HEX}")),
+            "prefix and suffix overlap"
+        );
+        assert!(Owner::new(7, "not-a-uuid").is_err());
+    }
+
+    // proves the table of single-connector situations: create, no-op, drift, delete, foreign
+    #[test]
+    fn table() {
+        let o = owner();
+        let a = name(Source, "kafka-a");
+        let cases: Vec<(
+            &str,
+            Vec<DesiredConnector>,
+            Actual,
+            Vec<(&str, Action, Reason)>,
+        )> = vec![
+            ("empty both", vec![], actual(vec![]), vec![]),
+            (
+                "missing → create",
+                vec![want(Source, "kafka-a", "4")],
+                actual(vec![]),
+                vec![(&a, Action::Create, Reason::NotInConnect)],
+            ),
+            (
+                "same (name key ignored) → nothing",
+                vec![want(Source, "kafka-a", "4")],
+                actual(vec![stored(&a, config("4"))]),
+                vec![],
+            ),
+            (
+                "value differs → update",
+                vec![want(Source, "kafka-a", "4")],
+                actual(vec![stored(&a, config("1"))]),
+                vec![(&a, Action::Update, Reason::ConfigDrift)],
+            ),
+            (
+                "extra stored key → update",
+                vec![want(Source, "kafka-a", "4")],
+                actual(vec![stored(&a, {
+                    let mut c = config("4");
+                    c.insert("offset.lag.max".into(), "1".into());
+                    c
+                })]),
+                vec![(&a, Action::Update, Reason::ConfigDrift)],
+            ),
+            (
+                "owned, not desired → delete",
+                vec![],
+                actual(vec![stored(&a, config("4"))]),
+                vec![(&a, Action::Delete, Reason::NotDesired)],
+            ),
+            (
+                "foreign connectors are never touched",
+                vec![],
+                actual(vec![
+                    stored("mm2-source", config("1")),
+                    stored(&format!("mirror_source_kafka-a_r8_{HEX}"), config("1")),
+                    stored(
+                        &format!("mirror_source_kafka-a_r7_{}", "e".repeat(32)),
+                        config("1"),
+                    ),
+                ]),
+                vec![],
+            ),
+        ];
+        for (what, desired, actual, expected) in cases {
+            let p = plan(&desired, &actual, &o);
+            let got: Vec<_> = p
+                .steps
+                .iter()
+                .map(|s| (s.name.as_str(), s.action, s.reason))
+                .collect();
+            assert_eq!(got, expected, "{what}");
+        }
+    }
+
+    // proves an update lists exactly the changed keys, with secret values masked
+    #[test]
+    fn update_changes_are_masked() {
+        let a = name(Source, "kafka-a");
+        let mut old = config("1");
+        old.insert(
+            "source.cluster.sasl.jaas.config".into(),
+            "password=\"old-secret\"".into(),
+        );
+        old.insert("gone".into(), "x".into());
+        let p = plan(
+            &[want(Source, "kafka-a", "4")],
+            &actual(vec![stored(&a, old)]),
+            &owner(),
+        );
+        let changes = &p.steps[0].changes;
+        let keys: Vec<_> = changes.iter().map(|c| c.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            vec!["gone", "source.cluster.sasl.jaas.config", "tasks.max"]
+        );
+        assert_eq!(changes[2].before.as_deref(), Some("1"));
+        assert_eq!(changes[2].after.as_deref(), Some("4"));
+        assert_eq!(changes[1].after.as_deref(), Some("<redacted>"));
+        assert_eq!(changes[0].after, None);
+        let shown = format!("{p}\n{p:?}");
+        assert!(
+            !shown.contains("old-secret") && !shown.contains(SECRET),
+            "{shown}"
+        );
+        assert!(
+            shown.contains(&format!(
+                "~ update {a} (config_drift)\n    gone: \"x\" -> (unset)"
+            )),
+            "{shown}"
+        );
+    }
+
+    // proves creates go source → checkpoint → heartbeat and deletes go heartbeat → checkpoint → source
+    #[test]
+    fn dependency_order() {
+        let desired = vec![
+            want(Heartbeat, "kafka-a", "1"),
+            want(Checkpoint, "kafka-a", "1"),
+            want(Source, "kafka-a", "4"),
+        ];
+        let p = plan(&desired, &Actual::default(), &owner());
+        let kinds: Vec<_> = p.steps.iter().map(|s| s.kind.unwrap()).collect();
+        assert_eq!(kinds, vec![Source, Checkpoint, Heartbeat]);
+
+        let all = actual(
+            [Source, Checkpoint, Heartbeat]
+                .iter()
+                .map(|k| stored(&name(*k, "kafka-c"), config("1")))
+                .collect(),
+        );
+        let p = plan(&[], &all, &owner());
+        let kinds: Vec<_> = p.steps.iter().map(|s| s.kind.unwrap()).collect();
+        assert_eq!(kinds, vec![Heartbeat, Checkpoint, Source]);
+        assert!(p.steps.iter().all(|s| s.action == Action::Delete));
+    }
+
+    // proves a hold plan has no steps and explains itself with a stable reason name
+    #[test]
+    fn hold_plan() {
+        let p = Plan::hold(
+            HoldReason::InputsIncomplete,
+            "waiting for the target relation",
+        );
+        assert!(p.is_empty());
+        assert_eq!(
+            p.to_string(),
+            "hold (inputs_incomplete): waiting for the target relation"
+        );
+        assert_eq!(
+            Plan::default().to_string(),
+            "no changes: Kafka Connect matches the desired connectors"
+        );
+    }
+
+    // proves the Display of a mixed plan is the Terraform-like summary
+    #[test]
+    fn display_summary() {
+        let a = name(Source, "kafka-a");
+        let c = name(Heartbeat, "kafka-c");
+        let p = plan(
+            &[want(Source, "kafka-a", "4")],
+            &actual(vec![stored(&c, config("1"))]),
+            &owner(),
+        );
+        assert_eq!(
+            p.to_string(),
+            format!("+ create {a} (not_in_connect)\n- delete {c} (not_desired)")
+        );
+    }
+
+    // ---- properties ----
+
+    const ALIASES: [&str; 3] = ["kafka-a", "kafka-b", "kafka-c"];
+
+    fn arb_desired() -> impl Strategy<Value = Vec<DesiredConnector>> {
+        proptest::collection::btree_map((0usize..3, 0usize..3), 1u8..4, 0..9).prop_map(|m| {
+            m.into_iter()
+                .map(|((k, a), t)| want(ConnectorKind::ALL[k], ALIASES[a], &t.to_string()))
+                .collect()
+        })
+    }
+
+    fn arb_name() -> impl Strategy<Value = String> {
+        prop_oneof![
+            (0usize..3, 0usize..3).prop_map(|(k, a)| name(ConnectorKind::ALL[k], ALIASES[a])),
+            Just(format!("mirror_source_kafka-a_r17_{HEX}")),
+            Just(format!("mirror_source_kafka-a_r7_{}", "d".repeat(32))),
+            Just(format!("mirror_unknown_x_r7_{HEX}")),
+            Just("mm2-kafka-a-to-kafka-b-source".to_string()),
+            Just(format!("MIRROR_source_kafka-a_r7_{HEX}")),
+            "[a-z_]{1,12}",
+        ]
+    }
+
+    fn arb_actual() -> impl Strategy<Value = Actual> {
+        proptest::collection::btree_map(arb_name(), (1u8..4, any::<bool>()), 0..10).prop_map(|m| {
+            Actual {
+                connectors: m
+                    .into_iter()
+                    .map(|(n, (t, with_extra))| {
+                        let mut c = config(&t.to_string());
+                        if with_extra {
+                            c.insert("stray".into(), "1".into());
+                        }
+                        stored(&n, c)
+                    })
+                    .collect(),
+            }
+        })
+    }
+
+    proptest! {
+        // proves convergence: after applying any plan, planning again yields no step
+        #[test]
+        fn convergence(desired in arb_desired(), mut act in arb_actual()) {
+            let p = plan(&desired, &act, &owner());
+            apply_to(&p, &mut act);
+            let again = plan(&desired, &act, &owner());
+            prop_assert!(again.is_empty(), "{}", again);
+        }
+
+        // proves ownership: foreign connectors never appear in a plan and survive apply unchanged
+        #[test]
+        fn ownership(desired in arb_desired(), act in arb_actual()) {
+            let o = owner();
+            let p = plan(&desired, &act, &o);
+            prop_assert!(p.steps.iter().all(|s| o.owns(&s.name)));
+            let mut after = act.clone();
+            apply_to(&p, &mut after);
+            for (n, c) in act.connectors.iter().filter(|(n, _)| !o.owns(n)) {
+                prop_assert_eq!(after.connectors.get(n), Some(c));
+            }
+        }
+
+        // proves idempotence: plan is deterministic, and applying it twice equals applying it once
+        #[test]
+        fn idempotence(desired in arb_desired(), act in arb_actual()) {
+            let p = plan(&desired, &act, &owner());
+            prop_assert_eq!(&p, &plan(&desired, &act, &owner()));
+            let mut once = act.clone();
+            apply_to(&p, &mut once);
+            let mut twice = once.clone();
+            apply_to(&p, &mut twice);
+            prop_assert_eq!(once, twice);
+        }
+
+        // proves no plan's Display or Debug contains a password or PEM body
+        #[test]
+        fn no_secret_in_plan(desired in arb_desired(), act in arb_actual()) {
+            let p = plan(&desired, &act, &owner());
+            let shown = format!("{p}\n{p:?}\n{act:?}");
+            prop_assert!(!shown.contains(SECRET));
+            prop_assert!(!shown.contains("BEGIN CERTIFICATE"));
+        }
+    }
+}
