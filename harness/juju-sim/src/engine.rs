@@ -1,0 +1,535 @@
+//! The event engine: queues Juju's events on units for each model change (deploy, add-unit,
+//! integrate, remove-*), runs queued events one at a time in model-wide order until nothing is
+//! left (quiescence), and turns each committed hook's changes into follow-up events
+//! (relation-changed on the other side, secret-changed on consumers, leader-settings-changed).
+//! A unit whose hook failed keeps its event at the front of its queue until `resolve`.
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::state::{app_of, Agent, Bag, EventKind, HookRecord, Model, RelUnit, Relation};
+use crate::{logs, providers, runner};
+
+/// Upper bound on hooks run by one verb: beyond this the model is ping-ponging.
+pub const MAX_HOOKS_PER_SETTLE: usize = 1000;
+
+/// Default unit databag content Juju puts in every relation.
+pub fn default_unit_bag(address: &str) -> Bag {
+    let mut b = Bag::new();
+    b.insert("egress-subnets".into(), format!("{address}/32"));
+    b.insert("ingress-address".into(), address.into());
+    b.insert("private-address".into(), address.into());
+    b
+}
+
+/// Units (not dying) of the app on the other side of `rel` as seen from `app`.
+fn remote_units(model: &Model, rel: &Relation, app: &str, except: &str) -> Vec<String> {
+    let Some(remote) = rel.remote_app(app) else {
+        return vec![];
+    };
+    model
+        .units_of(remote)
+        .into_iter()
+        .filter(|u| u != except && !model.units[u].dying)
+        .collect()
+}
+
+/// Add a unit of an existing app and queue its lifecycle: install, relation-created for existing
+/// relations (peer first), leader-elected (when it becomes leader), config-changed, start, then
+/// joined/changed in both directions.
+pub fn add_unit(model: &mut Model, model_dir: &Path, app: &str) -> Result<String> {
+    let (n, source) = {
+        let a = model.app_mut(app)?;
+        let n = a.next_unit;
+        a.next_unit += 1;
+        (n, a.charm_source.clone())
+    };
+    let name = format!("{app}/{n}");
+    let charm_dir = model_dir
+        .join("units")
+        .join(format!("{app}-{n}"))
+        .join("charm");
+    if let Some(src) = &source {
+        crate::charm::install(src, &charm_dir)?;
+    }
+    let address = model.new_address();
+    model.units.insert(
+        name.clone(),
+        crate::state::Unit {
+            name: name.clone(),
+            app: app.into(),
+            charm_dir,
+            status: crate::state::Status::new("unknown", ""),
+            agent: Agent::Idle,
+            queue: Default::default(),
+            rels: Default::default(),
+            ports: Default::default(),
+            address: address.clone(),
+            dying: false,
+        },
+    );
+    model.enqueue(&name, EventKind::Install);
+    let mut rels: Vec<(bool, u64)> = model
+        .relations
+        .values()
+        .filter(|r| r.has_app(app) && !r.dying)
+        .map(|r| (!r.is_peer(), r.id))
+        .collect();
+    rels.sort();
+    for (_, rid) in &rels {
+        model
+            .relations
+            .get_mut(rid)
+            .expect("relation")
+            .unit_data
+            .insert(name.clone(), default_unit_bag(&address));
+        model.unit_mut(&name)?.rels.insert(*rid, RelUnit::default());
+        model.enqueue(&name, EventKind::RelationCreated { rel: *rid });
+    }
+    let becomes_leader = model.app(app)?.leader.is_none();
+    if becomes_leader {
+        model.app_mut(app)?.leader = Some(name.clone());
+        model.enqueue(&name, EventKind::LeaderElected);
+    }
+    model.enqueue(&name, EventKind::ConfigChanged);
+    model.enqueue(&name, EventKind::Start);
+    for (_, rid) in rels {
+        let rel = model.relations[&rid].clone();
+        for other in remote_units(model, &rel, app, &name) {
+            join_pair(model, rid, &name, &other);
+        }
+    }
+    Ok(name)
+}
+
+/// Queue joined → changed for `a` about `b` and for `b` about `a`.
+fn join_pair(model: &mut Model, rid: u64, a: &str, b: &str) {
+    for (x, y) in [(a, b), (b, a)] {
+        model.enqueue(
+            x,
+            EventKind::RelationJoined {
+                rel: rid,
+                unit: y.into(),
+            },
+        );
+        model.enqueue(
+            x,
+            EventKind::RelationChanged {
+                rel: rid,
+                unit: Some(y.into()),
+                app: app_of(y).into(),
+            },
+        );
+    }
+}
+
+/// Create a relation and queue relation-created on every unit, then joined/changed pairs.
+pub fn add_relation(
+    model: &mut Model,
+    endpoints: Vec<crate::state::Endpoint>,
+    interface: &str,
+) -> u64 {
+    let rid = model.next_relation_id;
+    model.next_relation_id += 1;
+    let apps: Vec<String> = endpoints.iter().map(|e| e.app.clone()).collect();
+    let mut rel = Relation {
+        id: rid,
+        endpoints,
+        interface: interface.into(),
+        app_data: Default::default(),
+        unit_data: Default::default(),
+        dying: false,
+    };
+    let mut units = vec![];
+    for app in &apps {
+        rel.app_data.insert(app.clone(), Bag::new());
+        for u in model.units_of(app) {
+            if !model.units[&u].dying {
+                units.push(u);
+            }
+        }
+    }
+    for u in &units {
+        rel.unit_data
+            .insert(u.clone(), default_unit_bag(&model.units[u].address));
+    }
+    model.relations.insert(rid, rel.clone());
+    for u in &units {
+        if let Some(unit) = model.units.get_mut(u) {
+            unit.rels.insert(rid, RelUnit::default());
+        }
+        model.enqueue(u, EventKind::RelationCreated { rel: rid });
+    }
+    if rel.is_peer() {
+        for (i, a) in units.iter().enumerate() {
+            for b in &units[i + 1..] {
+                join_pair(model, rid, a, b);
+            }
+        }
+    } else {
+        let (left, right): (Vec<_>, Vec<_>) = units.iter().partition(|u| app_of(u) == apps[0]);
+        for a in &left {
+            for b in &right {
+                join_pair(model, rid, a, b);
+            }
+        }
+    }
+    rid
+}
+
+/// Queue departed (for every member pair) and broken on every unit; the relation is deleted
+/// once all units have run -broken.
+pub fn remove_relation(model: &mut Model, rid: u64) -> Result<()> {
+    let rel = model
+        .relations
+        .get_mut(&rid)
+        .ok_or_else(|| Error::run(format!("relation {rid} not found")))?;
+    rel.dying = true;
+    let rel = rel.clone();
+    let members: Vec<String> = model
+        .units
+        .values()
+        .filter(|u| u.rels.contains_key(&rid))
+        .map(|u| u.name.clone())
+        .collect();
+    for u in &members {
+        let joined = model.units[u].rels[&rid].joined.clone();
+        for x in joined {
+            model.enqueue(
+                u,
+                EventKind::RelationDeparted {
+                    rel: rid,
+                    unit: x.clone(),
+                    departing: x,
+                },
+            );
+        }
+        let remote = rel.remote_app(app_of(u)).unwrap_or_default().to_string();
+        model.enqueue(
+            u,
+            EventKind::RelationBroken {
+                rel: rid,
+                app: remote,
+            },
+        );
+    }
+    Ok(())
+}
+
+/// Queue a unit's departure from all its relations, then stop and remove.
+pub fn remove_unit(model: &mut Model, unit: &str) -> Result<()> {
+    let rels: Vec<u64> = model.unit(unit)?.rels.keys().copied().collect();
+    for rid in rels {
+        let others: Vec<String> = model
+            .units
+            .values()
+            .filter(|v| v.name != unit && v.rels.get(&rid).is_some_and(|r| r.joined.contains(unit)))
+            .map(|v| v.name.clone())
+            .collect();
+        for v in others {
+            model.enqueue(
+                &v,
+                EventKind::RelationDeparted {
+                    rel: rid,
+                    unit: unit.into(),
+                    departing: unit.into(),
+                },
+            );
+        }
+        let joined = model.units[unit].rels[&rid].joined.clone();
+        for x in joined {
+            model.enqueue(
+                unit,
+                EventKind::RelationDeparted {
+                    rel: rid,
+                    unit: x,
+                    departing: unit.into(),
+                },
+            );
+        }
+        let remote = model
+            .relations
+            .get(&rid)
+            .and_then(|r| r.remote_app(app_of(unit)))
+            .unwrap_or_default()
+            .to_string();
+        model.enqueue(
+            unit,
+            EventKind::RelationBroken {
+                rel: rid,
+                app: remote,
+            },
+        );
+    }
+    model.enqueue(unit, EventKind::Stop);
+    model.enqueue(unit, EventKind::Remove);
+    model.unit_mut(unit)?.dying = true;
+    Ok(())
+}
+
+/// Make `unit` the leader and queue leader-elected on it.
+pub fn elect(model: &mut Model, unit: &str) -> Result<()> {
+    let app = model.unit(unit)?.app.clone();
+    model.app_mut(&app)?.leader = Some(unit.into());
+    model.enqueue(unit, EventKind::LeaderElected);
+    Ok(())
+}
+
+/// Membership changes Juju makes visible before the hook runs.
+fn pre_effects(model: &mut Model, unit: &str, kind: &EventKind) {
+    let Some(u) = model.units.get_mut(unit) else {
+        return;
+    };
+    match kind {
+        EventKind::RelationJoined { rel, unit: x } => {
+            u.rels.entry(*rel).or_default().joined.insert(x.clone());
+        }
+        EventKind::RelationDeparted { rel, unit: x, .. } => {
+            if let Some(r) = u.rels.get_mut(rel) {
+                r.joined.remove(x);
+            }
+        }
+        EventKind::RelationBroken { rel, .. } => {
+            if let Some(r) = u.rels.get_mut(rel) {
+                r.joined.clear();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn post_effects(model: &mut Model, unit: &str, kind: &EventKind) {
+    if let EventKind::RelationBroken { rel, .. } = kind {
+        if let Some(u) = model.units.get_mut(unit) {
+            u.rels.remove(rel);
+        }
+    }
+}
+
+/// Queue follow-up events for what a committed hook changed (`actor` ran it).
+pub fn cascade(before: &Model, after: &mut Model, actor: &str) {
+    let mut evs: Vec<(String, EventKind)> = vec![];
+    for (rid, r) in &after.relations {
+        let old = before.relations.get(rid);
+        for (u, bag) in &r.unit_data {
+            if old.and_then(|o| o.unit_data.get(u)) == Some(bag) {
+                continue;
+            }
+            for v in after.units.values() {
+                if v.name != *u && v.rels.get(rid).is_some_and(|m| m.joined.contains(u)) {
+                    evs.push((
+                        v.name.clone(),
+                        EventKind::RelationChanged {
+                            rel: *rid,
+                            unit: Some(u.clone()),
+                            app: app_of(u).into(),
+                        },
+                    ));
+                }
+            }
+        }
+        for (app, bag) in &r.app_data {
+            if old.and_then(|o| o.app_data.get(app)) == Some(bag) {
+                continue;
+            }
+            for v in after.units.values() {
+                let other_side = if r.is_peer() {
+                    v.name != actor
+                } else {
+                    v.app != *app
+                };
+                if other_side && v.rels.contains_key(rid) {
+                    evs.push((
+                        v.name.clone(),
+                        EventKind::RelationChanged {
+                            rel: *rid,
+                            unit: None,
+                            app: app.clone(),
+                        },
+                    ));
+                }
+            }
+        }
+    }
+    for (id, s) in &after.secrets {
+        let old_latest = before.secrets.get(id).map(|o| o.latest());
+        if old_latest.is_none() || old_latest == Some(s.latest()) {
+            continue;
+        }
+        for (c, cons) in &s.consumers {
+            if cons.revision < s.latest() && after.units.contains_key(c) {
+                evs.push((c.clone(), EventKind::SecretChanged { id: id.clone() }));
+            }
+        }
+    }
+    for (name, app) in &after.apps {
+        if before.apps.get(name).map(|a| &a.leader_settings) == Some(&app.leader_settings) {
+            continue;
+        }
+        for u in after.units_of(name) {
+            if !after.is_leader(&u) {
+                evs.push((u, EventKind::LeaderSettingsChanged));
+            }
+        }
+    }
+    for (u, k) in evs {
+        after.enqueue(&u, k);
+    }
+}
+
+/// Run one event on one unit (charm via dispatch, or a simulated provider in-process).
+fn run_event(model: &mut Model, dir: &Path, unit: &str, ev: crate::state::Event) -> Result<()> {
+    pre_effects(model, unit, &ev.kind);
+    let hook = runner::hook_name(model, unit, &ev.kind);
+    let app = model.unit(unit)?.app.clone();
+    if let Some(kind) = model.app(&app)?.sim {
+        let before = model.clone();
+        let mut after = model.clone();
+        providers::handle(&mut after, dir, kind, unit, &ev.kind)?;
+        post_effects(&mut after, unit, &ev.kind);
+        cascade(&before, &mut after, unit);
+        after.hooks.push(HookRecord {
+            unit: unit.into(),
+            hook,
+            code: 0,
+            env: Default::default(),
+        });
+        *model = after;
+        return Ok(());
+    }
+    let before = model.clone();
+    let out = runner::dispatch(model, dir, unit, &ev.kind)?;
+    for line in out.stdout.lines() {
+        logs::append(dir, unit, "DEBUG", &format!("{hook}: {line}"));
+    }
+    for line in out.stderr.lines() {
+        logs::append(dir, unit, "WARNING", &format!("{hook}: {line}"));
+    }
+    let record = HookRecord {
+        unit: unit.into(),
+        hook: if let EventKind::Action { .. } = ev.kind {
+            format!("action:{hook}")
+        } else {
+            hook.clone()
+        },
+        code: out.code,
+        env: out.env.clone(),
+    };
+    if let EventKind::Action { id } = ev.kind {
+        // Actions never put the unit in error; their results are kept either way.
+        let mut run = out.after.actions.get(&id).cloned().unwrap_or_default();
+        run.done = true;
+        run.code = out.code;
+        run.stdout = out.stdout.clone();
+        run.stderr = out.stderr.clone();
+        if out.code == 0 {
+            let mut after = out.after;
+            cascade(&before, &mut after, unit);
+            *model = after;
+        }
+        model.actions.insert(id, run);
+        model.hooks.push(record);
+        return Ok(());
+    }
+    if out.code == 0 {
+        let mut after = out.after;
+        post_effects(&mut after, unit, &ev.kind);
+        cascade(&before, &mut after, unit);
+        *model = after;
+    } else {
+        let u = model.unit_mut(unit)?;
+        u.agent = Agent::Error { hook: hook.clone() };
+        u.queue.push_front(ev);
+        logs::append(
+            dir,
+            unit,
+            "ERROR",
+            &format!("juju.worker.uniter.operation hook \"{hook}\" (via hook dispatching script: dispatch) failed: exit status {}", out.code),
+        );
+    }
+    model.hooks.push(record);
+    Ok(())
+}
+
+/// Delete units that finished dying and relations every unit has left.
+fn collect_garbage(model: &mut Model) {
+    let dead: Vec<String> = model
+        .units
+        .values()
+        .filter(|u| u.dying && u.queue.is_empty() && u.agent == Agent::Idle)
+        .map(|u| u.name.clone())
+        .collect();
+    for u in dead {
+        model.units.remove(&u);
+        for r in model.relations.values_mut() {
+            r.unit_data.remove(&u);
+        }
+        for s in model.secrets.values_mut() {
+            s.consumers.remove(&u);
+        }
+        let app = app_of(&u).to_string();
+        if model.apps.get(&app).and_then(|a| a.leader.as_deref()) == Some(u.as_str()) {
+            let next = model
+                .units_of(&app)
+                .into_iter()
+                .find(|x| !model.units[x].dying);
+            if let Some(a) = model.apps.get_mut(&app) {
+                a.leader = next.clone();
+            }
+            if let Some(n) = next {
+                model.enqueue(&n, EventKind::LeaderElected);
+            }
+        }
+    }
+    let gone: Vec<u64> = model
+        .relations
+        .values()
+        .filter(|r| r.dying && !model.units.values().any(|u| u.rels.contains_key(&r.id)))
+        .map(|r| r.id)
+        .collect();
+    for rid in gone {
+        model.relations.remove(&rid);
+        for a in model.apps.values_mut() {
+            a.provider.remove(&rid);
+        }
+        for s in model.secrets.values_mut() {
+            s.grants.retain(|g| g.relation != rid);
+        }
+    }
+}
+
+/// Run queued events until every queue is empty or blocked by a hook error.
+pub fn settle(model: &mut Model, dir: &Path) -> Result<()> {
+    let mut count = 0usize;
+    loop {
+        collect_garbage(model);
+        let next = model
+            .units
+            .values()
+            .filter(|u| u.agent == Agent::Idle && !u.queue.is_empty())
+            .min_by_key(|u| u.queue[0].seq)
+            .map(|u| u.name.clone());
+        let Some(unit) = next else { break };
+        count += 1;
+        if count > MAX_HOOKS_PER_SETTLE {
+            model.save(dir)?;
+            let pending: Vec<String> = model
+                .units
+                .values()
+                .filter_map(|u| {
+                    u.queue.front().map(|e| {
+                        format!("{}: {}", u.name, runner::hook_name(model, &u.name, &e.kind))
+                    })
+                })
+                .collect();
+            return Err(Error::run(format!(
+                "model did not settle after {MAX_HOOKS_PER_SETTLE} hooks (charms ping-ponging relation data?); still pending: {}",
+                pending.join(", ")
+            )));
+        }
+        let ev = model.unit_mut(&unit)?.queue.pop_front().expect("non-empty");
+        run_event(model, dir, &unit, ev)?;
+        model.save(dir)?;
+    }
+    model.save(dir)
+}
