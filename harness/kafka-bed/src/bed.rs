@@ -1,0 +1,645 @@
+//! Starting, supervising and stopping the bed: two KRaft clusters and one Connect worker.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::certs::TestCa;
+use crate::process::{
+    free_ports, log_contains, log_tail, poll_until, port_open, random_cluster_id,
+    random_password, ManagedProcess,
+};
+use crate::rest::ConnectClient;
+use crate::state::{BedState, ClusterState, ConnectState};
+use crate::tool::{client_properties, jaas, props_escape, run_tool, ClusterClient};
+use crate::{broker_lib, check_jars, classpath, connect_lib, err, home, java, Result};
+
+/// Names of the two clusters.
+pub const KAFKA_A: &str = "kafka-a";
+pub const KAFKA_B: &str = "kafka-b";
+
+/// The harness super user on both clusters and the Connect REST admin user.
+pub const ADMIN_USER: &str = "admin";
+
+const BROKER_READY_TIMEOUT: Duration = Duration::from_secs(180);
+const CONNECT_READY_TIMEOUT: Duration = Duration::from_secs(240);
+/// Logged by BrokerServer once the broker serves requests.
+const BROKER_STARTED_LINE: &str = "Transition from STARTING to STARTED";
+
+/// JVM heaps, kept small (the machine is shared).
+#[derive(Debug, Clone)]
+pub struct BedOptions {
+    pub broker_heap: String,
+    pub connect_heap: String,
+}
+
+impl Default for BedOptions {
+    fn default() -> Self {
+        BedOptions {
+            broker_heap: std::env::var("KAFKA_BED_BROKER_HEAP").unwrap_or_else(|_| "384m".into()),
+            connect_heap: std::env::var("KAFKA_BED_CONNECT_HEAP")
+                .unwrap_or_else(|_| "512m".into()),
+        }
+    }
+}
+
+struct Procs {
+    brokers: Vec<ManagedProcess>,
+    connect: Option<ManagedProcess>,
+    /// Credentials file content the running Connect worker was started with.
+    connect_creds: String,
+}
+
+struct Inner {
+    procs: Mutex<Procs>,
+    stop: AtomicBool,
+}
+
+/// A running bed. Dropping it stops Connect, then the brokers (SIGTERM to each process
+/// group, SIGKILL after a grace period). Logs stay in the run directory.
+pub struct Bed {
+    pub state: BedState,
+    /// Wall time of [`Bed::start`].
+    pub startup: Duration,
+    inner: Arc<Inner>,
+    supervisor: Option<JoinHandle<()>>,
+    options: BedOptions,
+}
+
+impl Bed {
+    /// Starts everything in `run_dir` (created if missing) with default options.
+    pub fn start(run_dir: &Path) -> Result<Bed> {
+        Self::start_with(run_dir, BedOptions::default())
+    }
+
+    pub fn start_with(run_dir: &Path, options: BedOptions) -> Result<Bed> {
+        let t0 = Instant::now();
+        let versions = check_jars()?;
+        let home = home();
+        fs::create_dir_all(run_dir)?;
+        let run_dir = run_dir.canonicalize()?;
+        let ports = free_ports(7)?;
+
+        // --- clusters: certificates, configs, storage format (both in parallel)
+        let mut clusters = BTreeMap::new();
+        let mut cluster_ids = Vec::new();
+        for (i, name) in [KAFKA_A, KAFKA_B].into_iter().enumerate() {
+            let (st, id) = prepare_cluster(
+                name,
+                &run_dir.join(name),
+                ports[3 * i],
+                ports[3 * i + 1],
+                ports[3 * i + 2],
+            )?;
+            clusters.insert(name.to_string(), st);
+            cluster_ids.push(id);
+        }
+        let formats = [KAFKA_A, KAFKA_B]
+            .iter()
+            .zip(&cluster_ids)
+            .map(|(name, id)| {
+                let c = &clusters[*name];
+                let log = fs::File::create(c.dir.join("format.log"))?;
+                Command::new(java())
+                    .args(["-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"])
+                    .arg(format!(
+                        "-Dlog4j2.configurationFile={}",
+                        c.dir.join("log4j2.properties").display()
+                    ))
+                    .arg("-cp")
+                    .arg(classpath(&broker_lib()))
+                    .arg("kafka.tools.StorageTool")
+                    .arg("format")
+                    .arg("--cluster-id")
+                    .arg(id)
+                    .arg("--config")
+                    .arg(c.dir.join("server.properties"))
+                    .arg("--add-scram")
+                    .arg(format!(
+                        "SCRAM-SHA-512=[name={},password={}]",
+                        c.admin_user, c.admin_password
+                    ))
+                    .stdin(Stdio::null())
+                    .stdout(log.try_clone()?)
+                    .stderr(log)
+                    .spawn()
+                    .map_err(|e| err!("cannot run java: {e}"))
+            })
+            .collect::<Result<Vec<_>>>()?;
+
+        // --- Connect REST TLS material, converted to PKCS12 for Jetty while the clusters format
+        let connect_dir = run_dir.join("connect");
+        fs::create_dir_all(&connect_dir)?;
+        let connect_ca = TestCa::new("kafka-connect")?;
+        let connect_cert = connect_ca.server_cert("kafka-connect")?;
+        fs::write(connect_dir.join("ca.pem"), connect_ca.cert_pem())?;
+        fs::write(
+            connect_dir.join("server.pem"),
+            format!("{}{}", connect_cert.cert_pem, connect_ca.cert_pem()),
+        )?;
+        fs::write(connect_dir.join("server.key"), &connect_cert.key_pem)?;
+        let keystore_password = random_password(20);
+        let keystore = connect_dir.join("keystore.p12");
+        let pkcs12 = {
+            let args: Vec<String> = vec![
+                "pem-to-pkcs12".into(),
+                "--cert".into(),
+                connect_dir.join("server.pem").display().to_string(),
+                "--key".into(),
+                connect_dir.join("server.key").display().to_string(),
+                "--out".into(),
+                keystore.display().to_string(),
+                "--password".into(),
+                keystore_password.clone(),
+            ];
+            let home = home.clone();
+            std::thread::spawn(move || run_tool(&home, &args))
+        };
+
+        for (mut f, name) in formats.into_iter().zip([KAFKA_A, KAFKA_B]) {
+            let status = f.wait()?;
+            if !status.success() {
+                let log = clusters[name].dir.join("format.log");
+                return Err(err!(
+                    "kafka-storage format of {name} failed ({status}); {}:\n{}",
+                    log.display(),
+                    log_tail(&log, 30)
+                ));
+            }
+        }
+
+        // --- brokers
+        let mut brokers = Vec::new();
+        for name in [KAFKA_A, KAFKA_B] {
+            let c = &clusters[name];
+            brokers.push(ManagedProcess::spawn(
+                name,
+                broker_command(c, &options),
+                &c.dir.join("stdout.log"),
+            )?);
+        }
+        poll_until("brokers to start", BROKER_READY_TIMEOUT, || {
+            let mut all = true;
+            for (b, name) in brokers.iter_mut().zip([KAFKA_A, KAFKA_B]) {
+                b.check_alive()?;
+                let c = &clusters[name];
+                all &= port_of(&c.bootstrap).is_some_and(port_open)
+                    && port_of(&c.admin_bootstrap).is_some_and(port_open)
+                    && log_contains(&c.log, BROKER_STARTED_LINE);
+            }
+            Ok(all.then_some(()))
+        })
+        .map_err(|e| with_logs(e, brokers.iter().map(|b| b.log.clone()).collect()))?;
+
+        pkcs12
+            .join()
+            .map_err(|_| err!("pem-to-pkcs12 thread panicked"))??;
+
+        // --- Connect worker, backed by kafka-b
+        let kb = &clusters[KAFKA_B];
+        let connect_admin_password = random_password(20);
+        let credentials_file = connect_dir.join("credentials.properties");
+        let creds = format!("{ADMIN_USER}: {connect_admin_password}\n");
+        fs::write(&credentials_file, &creds)?;
+        let connect_port = ports[6];
+        let connect = ConnectState {
+            url: format!("https://127.0.0.1:{connect_port}"),
+            ca_pem: connect_ca.cert_pem(),
+            admin_user: ADMIN_USER.into(),
+            admin_password: connect_admin_password,
+            credentials_file,
+            worker_bootstrap: kb.admin_bootstrap.clone(),
+            dir: connect_dir.clone(),
+            log: connect_dir.join("connect.log"),
+        };
+        write_connect_config(
+            &connect,
+            kb,
+            connect_port,
+            &keystore,
+            &keystore_password,
+        )?;
+        let state = BedState {
+            run_dir: run_dir.clone(),
+            home,
+            versions,
+            supervisor_pid: std::process::id(),
+            clusters,
+            connect,
+        };
+        let mut connect_proc = ManagedProcess::spawn(
+            "kafka-connect",
+            connect_command(&state.connect, &options),
+            &connect_dir.join("stdout.log"),
+        )?;
+        wait_connect_ready(&state.connect, &mut connect_proc)?;
+        state.save()?;
+
+        let inner = Arc::new(Inner {
+            procs: Mutex::new(Procs {
+                brokers,
+                connect: Some(connect_proc),
+                connect_creds: creds,
+            }),
+            stop: AtomicBool::new(false),
+        });
+        let supervisor = {
+            let inner = inner.clone();
+            let st = state.connect.clone();
+            let options = options.clone();
+            std::thread::Builder::new()
+                .name("kafka-bed-supervisor".into())
+                .spawn(move || supervise(inner, st, options))?
+        };
+        Ok(Bed {
+            state,
+            startup: t0.elapsed(),
+            inner,
+            supervisor: Some(supervisor),
+            options,
+        })
+    }
+
+    pub fn run_dir(&self) -> &Path {
+        &self.state.run_dir
+    }
+
+    /// Admin access (harness super user) to `kafka-a` or `kafka-b`.
+    pub fn kafka(&self, cluster: &str) -> Result<ClusterClient> {
+        Ok(ClusterClient::admin(
+            self.state.cluster(cluster)?,
+            &self.state.home,
+            &self.state.run_dir,
+        ))
+    }
+
+    /// Connect REST client as the bed's REST admin user.
+    pub fn connect_admin(&self) -> Result<ConnectClient> {
+        let c = &self.state.connect;
+        ConnectClient::new(&c.url, &c.ca_pem, &c.admin_user, &c.admin_password)
+    }
+
+    /// Pids of the bed's JVMs (brokers, then Connect).
+    pub fn pids(&self) -> Vec<u32> {
+        let p = self.inner.procs.lock().expect("procs lock");
+        p.brokers
+            .iter()
+            .chain(p.connect.iter())
+            .filter_map(ManagedProcess::pid)
+            .collect()
+    }
+
+    /// Sum of the JVMs' resident set sizes now, in KiB (from /proc/<pid>/status VmRSS).
+    pub fn rss_kib(&self) -> u64 {
+        self.pids().into_iter().map(rss_kib).sum()
+    }
+
+    /// Restarts the Connect worker now and waits until it is ready.
+    pub fn restart_connect(&self) -> Result<()> {
+        restart_connect(&self.inner, &self.state.connect, &self.options)?;
+        let mut p = self.inner.procs.lock().expect("procs lock");
+        let proc = p.connect.as_mut().ok_or_else(|| err!("Connect not running"))?;
+        wait_connect_ready(&self.state.connect, proc)
+    }
+
+    /// Stops everything (also done on drop).
+    pub fn shutdown(&mut self) {
+        self.inner.stop.store(true, Ordering::SeqCst);
+        if let Some(h) = self.supervisor.take() {
+            let _ = h.join();
+        }
+        let mut p = match self.inner.procs.lock() {
+            Ok(p) => p,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some(mut c) = p.connect.take() {
+            c.stop(Duration::from_secs(30));
+        }
+        for b in &p.brokers {
+            b.terminate();
+        }
+        for b in &mut p.brokers {
+            b.wait_or_kill(Duration::from_secs(30));
+        }
+        p.brokers.clear();
+    }
+}
+
+impl Drop for Bed {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// VmRSS of a pid in KiB (0 if gone).
+pub fn rss_kib(pid: u32) -> u64 {
+    fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn port_of(addr: &str) -> Option<u16> {
+    addr.rsplit(':').next()?.parse().ok()
+}
+
+fn with_logs(e: crate::Error, logs: Vec<PathBuf>) -> crate::Error {
+    let mut msg = e.0;
+    for l in logs {
+        msg.push_str(&format!(
+            "\n--- {} (tail) ---\n{}",
+            l.display(),
+            log_tail(&l, 25)
+        ));
+    }
+    crate::Error(msg)
+}
+
+/// Certificates, server.properties, log4j2 config and admin client properties of one cluster.
+fn prepare_cluster(
+    name: &str,
+    dir: &Path,
+    client_port: u16,
+    admin_port: u16,
+    controller_port: u16,
+) -> Result<(ClusterState, String)> {
+    fs::create_dir_all(dir.join("data"))?;
+    let ca = TestCa::new(name)?;
+    let cert = ca.server_cert(name)?;
+    fs::write(dir.join("ca.pem"), ca.cert_pem())?;
+    let admin_password = random_password(20);
+    let chain = format!("{}{}", cert.cert_pem, ca.cert_pem());
+    let server_properties = format!(
+        "# kafka-bed {name}: one combined KRaft broker/controller\n\
+process.roles=broker,controller\n\
+node.id=1\n\
+controller.quorum.voters=1@127.0.0.1:{controller_port}\n\
+listeners=CLIENT://127.0.0.1:{client_port},ADMIN://127.0.0.1:{admin_port},CONTROLLER://127.0.0.1:{controller_port}\n\
+advertised.listeners=CLIENT://127.0.0.1:{client_port},ADMIN://127.0.0.1:{admin_port}\n\
+listener.security.protocol.map=CLIENT:SASL_SSL,ADMIN:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT\n\
+controller.listener.names=CONTROLLER\n\
+inter.broker.listener.name=ADMIN\n\
+sasl.enabled.mechanisms=SCRAM-SHA-512\n\
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512\n\
+listener.name.admin.scram-sha-512.sasl.jaas.config={admin_jaas}\n\
+listener.name.client.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;\n\
+listener.name.client.ssl.keystore.type=PEM\n\
+listener.name.client.ssl.keystore.certificate.chain={chain}\n\
+listener.name.client.ssl.keystore.key={key}\n\
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer\n\
+allow.everyone.if.no.acl.found=false\n\
+# admin = harness super user; ANONYMOUS = the PLAINTEXT controller listener (loopback only)\n\
+super.users=User:{ADMIN_USER};User:ANONYMOUS\n\
+log.dirs={data}\n\
+num.partitions=1\n\
+default.replication.factor=1\n\
+min.insync.replicas=1\n\
+offsets.topic.replication.factor=1\n\
+offsets.topic.num.partitions=10\n\
+transaction.state.log.replication.factor=1\n\
+transaction.state.log.min.isr=1\n\
+transaction.state.log.num.partitions=5\n\
+share.coordinator.state.topic.replication.factor=1\n\
+share.coordinator.state.topic.min.isr=1\n\
+group.initial.rebalance.delay.ms=0\n\
+auto.create.topics.enable=false\n\
+log.segment.bytes=16777216\n",
+        admin_jaas = props_escape(&jaas(ADMIN_USER, &admin_password)),
+        chain = props_escape(&chain),
+        key = props_escape(&cert.key_pem),
+        data = dir.join("data").display(),
+    );
+    fs::write(dir.join("server.properties"), server_properties)?;
+    let log = dir.join("server.log");
+    fs::write(
+        dir.join("log4j2.properties"),
+        format!(
+            "status = warn\n\
+appender.file.type = File\n\
+appender.file.name = FILE\n\
+appender.file.fileName = {}\n\
+appender.file.layout.type = PatternLayout\n\
+appender.file.layout.pattern = [%d] %p %m (%c)%n\n\
+rootLogger.level = INFO\n\
+rootLogger.appenderRef.file.ref = FILE\n\
+logger.kafka.name = kafka\n\
+logger.kafka.level = INFO\n\
+logger.request.name = kafka.request.logger\n\
+logger.request.level = WARN\n",
+            log.display()
+        ),
+    )?;
+    let admin_bootstrap = format!("127.0.0.1:{admin_port}");
+    let admin_client_properties = dir.join("admin-client.properties");
+    fs::write(
+        &admin_client_properties,
+        client_properties(
+            &admin_bootstrap,
+            "SASL_PLAINTEXT",
+            ADMIN_USER,
+            &admin_password,
+            None,
+        ),
+    )?;
+    Ok((
+        ClusterState {
+            name: name.into(),
+            bootstrap: format!("127.0.0.1:{client_port}"),
+            admin_bootstrap,
+            controller: format!("127.0.0.1:{controller_port}"),
+            ca_pem: ca.cert_pem(),
+            admin_user: ADMIN_USER.into(),
+            admin_password,
+            admin_client_properties,
+            dir: dir.to_path_buf(),
+            log,
+        },
+        random_cluster_id(),
+    ))
+}
+
+fn jvm_base(heap: &str) -> Command {
+    let mut c = Command::new(java());
+    c.arg("-Xms64m")
+        .arg(format!("-Xmx{heap}"))
+        .args([
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            "-XX:MaxMetaspaceSize=256m",
+            "-Djava.awt.headless=true",
+        ]);
+    c
+}
+
+fn broker_command(c: &ClusterState, o: &BedOptions) -> Command {
+    let mut cmd = jvm_base(&o.broker_heap);
+    cmd.arg(format!(
+        "-Dlog4j2.configurationFile={}",
+        c.dir.join("log4j2.properties").display()
+    ))
+    .arg(format!("-Dkafka.logs.dir={}", c.dir.display()))
+    .arg("-cp")
+    .arg(classpath(&broker_lib()))
+    .arg("kafka.Kafka")
+    .arg(c.dir.join("server.properties"));
+    cmd
+}
+
+/// connect-distributed.properties, JAAS file, log4j (reload4j) config.
+fn write_connect_config(
+    c: &ConnectState,
+    kb: &ClusterState,
+    port: u16,
+    keystore: &Path,
+    keystore_password: &str,
+) -> Result<()> {
+    let client = |prefix: &str| {
+        format!(
+            "{prefix}security.protocol=SASL_PLAINTEXT\n\
+{prefix}sasl.mechanism=SCRAM-SHA-512\n\
+{prefix}sasl.jaas.config={}\n",
+            props_escape(&jaas(&kb.admin_user, &kb.admin_password))
+        )
+    };
+    let props = format!(
+        "# kafka-bed Kafka Connect worker (distributed), backed by kafka-b\n\
+bootstrap.servers={bootstrap}\n\
+{worker}{producer}{consumer}{admin}\
+group.id=kafka-bed-connect\n\
+config.storage.topic=connect-configs\n\
+offset.storage.topic=connect-offsets\n\
+status.storage.topic=connect-status\n\
+config.storage.replication.factor=1\n\
+offset.storage.replication.factor=1\n\
+status.storage.replication.factor=1\n\
+offset.storage.partitions=5\n\
+status.storage.partitions=5\n\
+# as Charmed Kafka Connect: JSON worker converters, 10 s offset flush\n\
+key.converter=org.apache.kafka.connect.json.JsonConverter\n\
+value.converter=org.apache.kafka.connect.json.JsonConverter\n\
+offset.flush.interval.ms=10000\n\
+connector.client.config.override.policy=All\n\
+listeners=https://127.0.0.1:{port}\n\
+rest.advertised.listener=https\n\
+rest.advertised.host.name=127.0.0.1\n\
+rest.advertised.port={port}\n\
+listeners.https.ssl.keystore.type=PKCS12\n\
+listeners.https.ssl.keystore.location={keystore}\n\
+listeners.https.ssl.keystore.password={keystore_password}\n\
+listeners.https.ssl.key.password={keystore_password}\n\
+listeners.https.ssl.client.authentication=requested\n\
+rest.extension.classes=org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension\n",
+        bootstrap = kb.admin_bootstrap,
+        worker = client(""),
+        producer = client("producer."),
+        consumer = client("consumer."),
+        admin = client("admin."),
+        keystore = keystore.display(),
+    );
+    fs::write(c.dir.join("connect-distributed.properties"), props)?;
+    fs::write(
+        c.dir.join("jaas.conf"),
+        format!(
+            "KafkaConnect {{\n  org.apache.kafka.connect.rest.basic.auth.extension.PropertyFileLoginModule required\n  file=\"{}\";\n}};\n",
+            c.credentials_file.display()
+        ),
+    )?;
+    fs::write(
+        c.dir.join("log4j.properties"),
+        format!(
+            "log4j.rootLogger=INFO, file\n\
+log4j.appender.file=org.apache.log4j.FileAppender\n\
+log4j.appender.file.File={}\n\
+log4j.appender.file.layout=org.apache.log4j.PatternLayout\n\
+log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n\n\
+log4j.logger.org.reflections=ERROR\n\
+log4j.logger.org.apache.kafka.clients.consumer.internals=WARN\n",
+            c.log.display()
+        ),
+    )?;
+    Ok(())
+}
+
+fn connect_command(c: &ConnectState, o: &BedOptions) -> Command {
+    let mut cmd = jvm_base(&o.connect_heap);
+    cmd.arg(format!(
+        "-Djava.security.auth.login.config={}",
+        c.dir.join("jaas.conf").display()
+    ))
+    .arg(format!(
+        "-Dlog4j.configuration=file:{}",
+        c.dir.join("log4j.properties").display()
+    ))
+    .arg("-cp")
+    .arg(classpath(&connect_lib()))
+    .arg("org.apache.kafka.connect.cli.ConnectDistributed")
+    .arg(c.dir.join("connect-distributed.properties"));
+    cmd
+}
+
+fn wait_connect_ready(c: &ConnectState, proc: &mut ManagedProcess) -> Result<()> {
+    let client = ConnectClient::new(&c.url, &c.ca_pem, &c.admin_user, &c.admin_password)?;
+    poll_until("Kafka Connect REST to be ready", CONNECT_READY_TIMEOUT, || {
+        proc.check_alive()?;
+        Ok(client.is_ready().then_some(()))
+    })
+    .map_err(|e| with_logs(e, vec![c.log.clone(), proc.log.clone()]))
+}
+
+fn restart_connect(inner: &Inner, c: &ConnectState, o: &BedOptions) -> Result<()> {
+    let mut p = inner.procs.lock().map_err(|_| err!("procs lock poisoned"))?;
+    if let Some(mut old) = p.connect.take() {
+        old.stop(Duration::from_secs(30));
+    }
+    p.connect_creds = fs::read_to_string(&c.credentials_file)?;
+    p.connect = Some(ManagedProcess::spawn(
+        "kafka-connect",
+        connect_command(c, o),
+        &c.dir.join("stdout.log"),
+    )?);
+    Ok(())
+}
+
+/// Restarts the Connect worker whenever its credentials file changes (what Charmed Kafka
+/// Connect does after adding a REST user: PropertyFileLoginModule reads the file once per JVM).
+fn supervise(inner: Arc<Inner>, c: ConnectState, o: BedOptions) {
+    while !inner.stop.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(200));
+        let Ok(now) = fs::read_to_string(&c.credentials_file) else {
+            continue;
+        };
+        let changed = inner
+            .procs
+            .lock()
+            .map(|p| p.connect_creds != now)
+            .unwrap_or(false);
+        if changed && !inner.stop.load(Ordering::SeqCst) {
+            let _ = fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(c.dir.join("restarts.log"))
+                .and_then(|mut f| {
+                    use std::io::Write;
+                    writeln!(
+                        f,
+                        "credentials changed: restarting Connect ({:?} since epoch)",
+                        std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .unwrap_or_default()
+                    )
+                });
+            if let Err(e) = restart_connect(&inner, &c, &o) {
+                eprintln!("kafka-bed: Connect restart failed: {e}");
+            }
+        }
+    }
+}
