@@ -1,0 +1,642 @@
+//! [`ConnectClient`]: operations, endpoint failover, retries and the per-hook [`Budget`].
+//!
+//! Does I/O. Retry policy (kafka-connect.md §3): per round, endpoints are tried in order.
+//! * 2xx → done.
+//! * Connection error, request timeout, 5xx → next endpoint (failover).
+//! * 409 (rebalance / stale config / no leader), 500 "rebalance is expected", 500 "Request
+//!   timed out", non-JSON 404 (Jetty before the REST resources exist), 401 (credentials not
+//!   loaded yet) → transient.
+//! * Other 4xx and JSON 404 → returned at once ([`ConnectError::NotFound`] / `Http`).
+//!
+//! When a round ends without an answer: if any failure was transient or a connection
+//! failure, sleep (exponential backoff, capped, never past the budget) and start another
+//! round; otherwise (only 5xx) return the last error. Every operation this charm uses is
+//! idempotent (PUT config, DELETE with 404 = done, pause/resume/stop, restart), so a retry
+//! after a timed-out write is safe.
+
+use super::entities::{
+    ConfigInfos, ConnectorInfo, ConnectorStateInfo, ErrorBody, Expanded, ServerInfo,
+};
+use super::{tls, ConnectError};
+use crate::mirror::sensitive::redact_text;
+use crate::reconcile::{Actual, ActualConnector, TaskState};
+use crate::secret::Secret;
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// What the `connect_client` relation gives us.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectSettings {
+    /// Comma-separated full URLs, e.g. `https://10.0.0.5:8083,https://10.0.0.6:8083`.
+    pub endpoints: String,
+    /// The Connect REST CA (PEM); when set it is the ONLY trusted root.
+    pub ca_pem: Option<String>,
+    pub username: String,
+    pub password: Secret,
+}
+
+/// A deadline for all Connect calls of one hook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    deadline: Instant,
+    total: Duration,
+}
+
+impl Budget {
+    pub const DEFAULT: Duration = Duration::from_secs(60);
+
+    pub fn new(total: Duration) -> Budget {
+        Budget {
+            deadline: Instant::now() + total,
+            total,
+        }
+    }
+
+    pub fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    pub fn is_exhausted(&self) -> bool {
+        self.remaining().is_zero()
+    }
+
+    pub fn total(&self) -> Duration {
+        self.total
+    }
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget::new(Budget::DEFAULT)
+    }
+}
+
+/// Timeouts and backoff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// First sleep between rounds; doubles each round up to `max_backoff`.
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+    /// Per request (also capped by the budget's remaining time).
+    pub request_timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Rounds over all endpoints before giving up (the budget may end them sooner).
+    pub max_rounds: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(8),
+            request_timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(5),
+            max_rounds: 8,
+        }
+    }
+}
+
+/// Result of `PUT /connectors/<n>/config`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PutOutcome {
+    /// 201 (created) rather than 200 (replaced).
+    pub created: bool,
+    pub info: Option<ConnectorInfo>,
+}
+
+/// A current-thread runtime for driving the client from a hook.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+}
+
+/// The Kafka Connect REST client.
+#[derive(Debug, Clone)]
+pub struct ConnectClient {
+    http: reqwest::Client,
+    endpoints: Vec<String>,
+    username: String,
+    password: Secret,
+    redactions: Vec<Secret>,
+    policy: RetryPolicy,
+    budget: Budget,
+}
+
+/// One failed attempt, already redacted.
+enum Failure {
+    /// Try the next endpoint; not retried after the round unless something transient happened.
+    Server(u16, String),
+    /// Try the next endpoint; worth another round.
+    Transient(String),
+    Unauthorized(String),
+    /// Return at once.
+    Final(ConnectError),
+}
+
+impl ConnectClient {
+    /// Build a client; fails on bad endpoints or CA (the relation data is at fault).
+    pub fn new(settings: &ConnectSettings, budget: Budget) -> Result<ConnectClient, ConnectError> {
+        ConnectClient::with_policy(settings, budget, RetryPolicy::default())
+    }
+
+    pub fn with_policy(
+        settings: &ConnectSettings,
+        budget: Budget,
+        policy: RetryPolicy,
+    ) -> Result<ConnectClient, ConnectError> {
+        let mut endpoints = Vec::new();
+        for raw in settings
+            .endpoints
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            let url = reqwest::Url::parse(raw).map_err(|e| {
+                ConnectError::Setup(format!(
+                    "endpoint '{raw}' must look like 'https://host:port' ({e})"
+                ))
+            })?;
+            if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                return Err(ConnectError::Setup(format!(
+                    "endpoint '{raw}' must look like 'https://host:port'"
+                )));
+            }
+            endpoints.push(raw.trim_end_matches('/').to_string());
+        }
+        if endpoints.is_empty() {
+            return Err(ConnectError::Setup("no endpoints were advertised".into()));
+        }
+        let mut builder = reqwest::Client::builder()
+            .no_proxy()
+            .connect_timeout(policy.connect_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_max_idle_per_host(1);
+        match settings
+            .ca_pem
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            Some(pem) => builder = builder.tls_backend_preconfigured(tls::only_ca(pem)?),
+            None => {
+                // No CA: https endpoints use the platform trust store (still verified).
+                let _ = rustls::crypto::ring::default_provider().install_default();
+            }
+        }
+        let http = builder.build().map_err(|e| {
+            ConnectError::Setup(format!("cannot build the HTTP client ({})", chain(&e)))
+        })?;
+        Ok(ConnectClient {
+            http,
+            endpoints,
+            username: settings.username.clone(),
+            password: settings.password.clone(),
+            redactions: Vec::new(),
+            policy,
+            budget,
+        })
+    }
+
+    /// Also redact these secrets (e.g. the Kafka passwords in connector configs) from errors.
+    pub fn redacting(mut self, secrets: impl IntoIterator<Item = Secret>) -> ConnectClient {
+        self.redactions.extend(secrets);
+        self
+    }
+
+    pub fn budget(&self) -> Budget {
+        self.budget
+    }
+
+    pub fn endpoints(&self) -> &[String] {
+        &self.endpoints
+    }
+
+    /// Redact text from Connect with every secret this client knows.
+    pub fn redact(&self, text: &str) -> String {
+        let mut secrets: Vec<&Secret> = self.redactions.iter().collect();
+        secrets.push(&self.password);
+        redact_text(text, &secrets)
+    }
+
+    // ---- operations ----
+
+    /// `GET /`: version and the workers' own Kafka cluster id.
+    pub async fn server_info(&self) -> Result<ServerInfo, ConnectError> {
+        let (_, body) = self.call("get server info", Method::GET, "/", None).await?;
+        self.decode("get server info", &body)
+    }
+
+    /// `GET /connectors` (names only; lists connectors that have no status yet).
+    pub async fn names(&self) -> Result<Vec<String>, ConnectError> {
+        let (_, body) = self
+            .call("list connectors", Method::GET, "/connectors", None)
+            .await?;
+        self.decode("list connectors", &body)
+    }
+
+    /// `GET /connectors?expand=status&expand=info`. Omits connectors with no status yet (§1.3).
+    pub async fn list_expanded(&self) -> Result<BTreeMap<String, Expanded>, ConnectError> {
+        let op = "list connectors";
+        let (_, body) = self
+            .call(
+                op,
+                Method::GET,
+                "/connectors?expand=status&expand=info",
+                None,
+            )
+            .await?;
+        self.decode(op, &body)
+    }
+
+    /// `GET /connectors/<n>/config`; `None` when the connector does not exist.
+    pub async fn get_config(
+        &self,
+        name: &str,
+    ) -> Result<Option<BTreeMap<String, String>>, ConnectError> {
+        let op = format!("get config of '{name}'");
+        match self
+            .call(
+                &op,
+                Method::GET,
+                &format!("/connectors/{}/config", seg(name)),
+                None,
+            )
+            .await
+        {
+            Ok((_, body)) => self.decode(&op, &body).map(Some),
+            Err(ConnectError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `PUT /connectors/<n>/config` (create or replace; does not change the target state).
+    pub async fn put_config(
+        &self,
+        name: &str,
+        config: &BTreeMap<String, String>,
+    ) -> Result<PutOutcome, ConnectError> {
+        let op = format!("put config of '{name}'");
+        let body = serde_json::to_value(config).expect("a string map serialises");
+        let (status, text) = self
+            .call(
+                &op,
+                Method::PUT,
+                &format!("/connectors/{}/config", seg(name)),
+                Some(&body),
+            )
+            .await?;
+        Ok(PutOutcome {
+            created: status == StatusCode::CREATED,
+            info: serde_json::from_str(&text).ok(),
+        })
+    }
+
+    /// `PUT /connector-plugins/<class>/config/validate`; returns the (redacted) errors as
+    /// `"<key>: <error>"` strings, empty when valid. `connector.class` is added if missing.
+    pub async fn validate(
+        &self,
+        class: &str,
+        config: &BTreeMap<String, String>,
+    ) -> Result<Vec<String>, ConnectError> {
+        let op = format!("validate {}", class.rsplit('.').next().unwrap_or(class));
+        let mut config = config.clone();
+        config
+            .entry("connector.class".into())
+            .or_insert_with(|| class.to_string());
+        let body = serde_json::to_value(&config).expect("a string map serialises");
+        let path = format!("/connector-plugins/{}/config/validate", seg(class));
+        let (_, text) = self.call(&op, Method::PUT, &path, Some(&body)).await?;
+        let infos: ConfigInfos = self.decode(&op, &text)?;
+        let mut errors = Vec::new();
+        for value in infos.configs.iter().filter_map(|c| c.value.as_ref()) {
+            for e in &value.errors {
+                errors.push(self.redact(&format!("{}: {e}", value.name)));
+            }
+        }
+        if errors.is_empty() && infos.error_count > 0 {
+            errors.push(format!(
+                "{} error(s) reported without detail",
+                infos.error_count
+            ));
+        }
+        Ok(errors)
+    }
+
+    /// `DELETE /connectors/<n>`; a connector that does not exist counts as deleted.
+    pub async fn delete(&self, name: &str) -> Result<(), ConnectError> {
+        let op = format!("delete '{name}'");
+        match self
+            .call(
+                &op,
+                Method::DELETE,
+                &format!("/connectors/{}", seg(name)),
+                None,
+            )
+            .await
+        {
+            Ok(_) | Err(ConnectError::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `PUT /connectors/<n>/pause` (202; asynchronous).
+    pub async fn pause(&self, name: &str) -> Result<(), ConnectError> {
+        self.call(
+            &format!("pause '{name}'"),
+            Method::PUT,
+            &format!("/connectors/{}/pause", seg(name)),
+            None,
+        )
+        .await
+        .map(drop)
+    }
+
+    /// `PUT /connectors/<n>/resume` (202; asynchronous).
+    pub async fn resume(&self, name: &str) -> Result<(), ConnectError> {
+        self.call(
+            &format!("resume '{name}'"),
+            Method::PUT,
+            &format!("/connectors/{}/resume", seg(name)),
+            None,
+        )
+        .await
+        .map(drop)
+    }
+
+    /// `PUT /connectors/<n>/stop` (204; Connect 3.5+).
+    pub async fn stop(&self, name: &str) -> Result<(), ConnectError> {
+        self.call(
+            &format!("stop '{name}'"),
+            Method::PUT,
+            &format!("/connectors/{}/stop", seg(name)),
+            None,
+        )
+        .await
+        .map(drop)
+    }
+
+    /// `POST /connectors/<n>/restart?includeTasks=&onlyFailed=`: the predicted states (202),
+    /// or `None` for the legacy connector-only restart (204).
+    pub async fn restart(
+        &self,
+        name: &str,
+        include_tasks: bool,
+        only_failed: bool,
+    ) -> Result<Option<ConnectorStateInfo>, ConnectError> {
+        let op = format!("restart '{name}'");
+        let path = format!(
+            "/connectors/{}/restart?includeTasks={include_tasks}&onlyFailed={only_failed}",
+            seg(name)
+        );
+        let (status, text) = self.call(&op, Method::POST, &path, None).await?;
+        if status == StatusCode::NO_CONTENT || text.trim().is_empty() {
+            return Ok(None);
+        }
+        self.decode(&op, &text).map(Some)
+    }
+
+    /// Everything Connect lists, as the reconcile model: expanded list, plus the config of
+    /// any listed connector that has no status yet (`?expand` omits those, §1.3).
+    pub async fn actual(&self) -> Result<Actual, ConnectError> {
+        let expanded = self.list_expanded().await?;
+        let names = self.names().await?;
+        let mut actual = Actual::default();
+        for (name, e) in expanded {
+            let config = match e.info {
+                Some(info) => info.config,
+                None => self.get_config(&name).await?.unwrap_or_default(),
+            };
+            let (state, tasks) = match e.status {
+                Some(s) => (
+                    Some(s.connector.state),
+                    s.tasks
+                        .into_iter()
+                        .map(|t| TaskState {
+                            id: t.id,
+                            state: t.state,
+                            trace: t.trace.map(|tr| self.short_trace(&tr)),
+                        })
+                        .collect(),
+                ),
+                None => (None, Vec::new()),
+            };
+            actual.connectors.insert(
+                name,
+                ActualConnector {
+                    config,
+                    state,
+                    tasks,
+                },
+            );
+        }
+        for name in names {
+            if actual.connectors.contains_key(&name) {
+                continue;
+            }
+            // Listed but not yet in the expanded map: no status yet. Gone meanwhile → skip.
+            if let Some(config) = self.get_config(&name).await? {
+                actual.connectors.insert(
+                    name,
+                    ActualConnector {
+                        config,
+                        state: None,
+                        tasks: Vec::new(),
+                    },
+                );
+            }
+        }
+        Ok(actual)
+    }
+
+    /// First three lines of a Java stack trace, redacted.
+    pub fn short_trace(&self, trace: &str) -> String {
+        self.redact(&trace.lines().take(3).collect::<Vec<_>>().join("\n"))
+    }
+
+    // ---- transport ----
+
+    fn decode<T: DeserializeOwned>(&self, op: &str, body: &str) -> Result<T, ConnectError> {
+        serde_json::from_str(body).map_err(|e| ConnectError::Decode {
+            op: op.to_string(),
+            message: format!("{e} in {:?}", self.redact(&truncate(body, 200))),
+        })
+    }
+
+    /// Send with failover and retries; returns the 2xx status and body text.
+    async fn call(
+        &self,
+        op: &str,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<(StatusCode, String), ConnectError> {
+        let mut backoff = self.policy.initial_backoff;
+        let mut attempts = 0u32;
+        let mut last = String::from("the time budget was already spent");
+        for round in 0..self.policy.max_rounds.max(1) {
+            let mut retry_round = false;
+            let mut last_server: Option<(u16, String)> = None;
+            let mut last_unauthorized: Option<String> = None;
+            for endpoint in &self.endpoints {
+                let remaining = self.budget.remaining();
+                if remaining.is_zero() {
+                    break;
+                }
+                attempts += 1;
+                let url = format!("{endpoint}{path}");
+                let mut req = self
+                    .http
+                    .request(method.clone(), &url)
+                    .timeout(self.policy.request_timeout.min(remaining))
+                    .header(reqwest::header::ACCEPT, "application/json")
+                    .basic_auth(&self.username, Some(self.password.expose()));
+                if let Some(b) = body {
+                    req = req.json(b);
+                }
+                let failure = match req.send().await {
+                    Err(e) => Failure::Transient(format!(
+                        "cannot reach {endpoint} ({})",
+                        self.redact(&chain(&e))
+                    )),
+                    Ok(resp) => {
+                        let status = resp.status();
+                        let text = match resp.text().await {
+                            Ok(t) => t,
+                            Err(e) => {
+                                last = format!(
+                                    "{endpoint} broke off the answer ({})",
+                                    self.redact(&chain(&e))
+                                );
+                                retry_round = true;
+                                continue;
+                            }
+                        };
+                        if status.is_success() {
+                            return Ok((status, text));
+                        }
+                        self.classify(op, endpoint, status, &text)
+                    }
+                };
+                match failure {
+                    Failure::Final(e) => return Err(e),
+                    Failure::Transient(m) => {
+                        retry_round = true;
+                        last = m;
+                    }
+                    Failure::Unauthorized(m) => {
+                        retry_round = true;
+                        last = format!("{endpoint} answered 401 ({m})");
+                        last_unauthorized = Some(m);
+                    }
+                    Failure::Server(code, m) => {
+                        last = format!("{endpoint} answered {code} ({m})");
+                        last_server = Some((code, m));
+                    }
+                }
+            }
+            let exhausted =
+                self.budget.is_exhausted() || round + 1 == self.policy.max_rounds.max(1);
+            if !retry_round {
+                if let Some((status, message)) = last_server {
+                    return Err(ConnectError::Http {
+                        op: op.to_string(),
+                        status,
+                        message,
+                    });
+                }
+            }
+            if exhausted {
+                if let Some(message) = last_unauthorized {
+                    return Err(ConnectError::Unauthorized {
+                        op: op.to_string(),
+                        message,
+                    });
+                }
+                break;
+            }
+            let pause = backoff.min(self.budget.remaining());
+            if pause.is_zero() {
+                break;
+            }
+            tokio::time::sleep(pause).await;
+            backoff = (backoff * 2).min(self.policy.max_backoff);
+        }
+        Err(ConnectError::GaveUp {
+            op: op.to_string(),
+            attempts,
+            last,
+        })
+    }
+
+    fn classify(&self, op: &str, endpoint: &str, status: StatusCode, text: &str) -> Failure {
+        let code = status.as_u16();
+        let json: Option<ErrorBody> = serde_json::from_str(text).ok();
+        let message = self.redact(&match &json {
+            Some(b) => b.message.clone(),
+            None => truncate(text.trim(), 200),
+        });
+        match code {
+            401 => Failure::Unauthorized(message),
+            404 if json.is_none() => Failure::Transient(format!(
+                "{endpoint} is starting (404 without a Connect body)"
+            )),
+            404 => Failure::Final(ConnectError::NotFound {
+                op: op.to_string(),
+                message,
+            }),
+            409 => Failure::Transient(format!("{endpoint} is rebalancing (409: {message})")),
+            500 if message.contains("rebalance is expected") => {
+                Failure::Transient(format!("{endpoint} is rebalancing (500: {message})"))
+            }
+            500 if message.starts_with("Request timed out") => {
+                Failure::Transient(format!("{endpoint} timed out (500: {message})"))
+            }
+            503 => Failure::Transient(format!("{endpoint} is unavailable (503: {message})")),
+            c if c >= 500 => Failure::Server(c, message),
+            c => Failure::Final(ConnectError::Http {
+                op: op.to_string(),
+                status: c,
+                message,
+            }),
+        }
+    }
+}
+
+/// An error and its sources, joined with ": ".
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        format!("{}…", text.chars().take(max).collect::<String>())
+    }
+}
+
+/// Percent-encode one path segment (connector names, plugin classes).
+fn seg(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

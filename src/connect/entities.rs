@@ -1,0 +1,126 @@
+//! Kafka Connect REST entity types (kafka-connect.md §1.4), deserialised with serde.
+//!
+//! Pure data. Types that carry connector configs (passwords in clear) mask them in `Debug`;
+//! `trace` fields are stored as Connect sent them — redact before showing.
+
+use crate::mirror::sensitive::masked;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// `GET /`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct ServerInfo {
+    pub version: String,
+    #[serde(default)]
+    pub commit: Option<String>,
+    /// The Kafka cluster the workers themselves use (§4.11).
+    #[serde(default)]
+    pub kafka_cluster_id: Option<String>,
+}
+
+/// The `connector` part of a status.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct StateInfo {
+    pub state: String,
+    #[serde(default)]
+    pub worker_id: Option<String>,
+    #[serde(default)]
+    pub trace: Option<String>,
+}
+
+/// One task of a status.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct TaskStateInfo {
+    pub id: u32,
+    pub state: String,
+    #[serde(default)]
+    pub worker_id: Option<String>,
+    #[serde(default)]
+    pub trace: Option<String>,
+}
+
+/// ConnectorStateInfo: `GET …/status`, `?expand=status`, the 202 body of a restart.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct ConnectorStateInfo {
+    pub name: String,
+    pub connector: StateInfo,
+    #[serde(default)]
+    pub tasks: Vec<TaskStateInfo>,
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct ConnectorTaskId {
+    pub connector: String,
+    pub task: u32,
+}
+
+/// ConnectorInfo: `PUT …/config` answer, `?expand=info`. `Debug` masks secrets.
+#[derive(Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct ConnectorInfo {
+    pub name: String,
+    #[serde(default)]
+    pub config: BTreeMap<String, String>,
+    #[serde(default)]
+    pub tasks: Vec<ConnectorTaskId>,
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+}
+
+impl fmt::Debug for ConnectorInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectorInfo")
+            .field("name", &self.name)
+            .field("config", &masked(&self.config))
+            .field("tasks", &self.tasks)
+            .field("kind", &self.kind)
+            .finish()
+    }
+}
+
+/// One entry of `GET /connectors?expand=status&expand=info`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+pub struct Expanded {
+    #[serde(default)]
+    pub status: Option<ConnectorStateInfo>,
+    #[serde(default)]
+    pub info: Option<ConnectorInfo>,
+}
+
+/// ConfigInfos: the validate endpoint's answer (200 even when invalid).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct ConfigInfos {
+    pub name: String,
+    pub error_count: u32,
+    #[serde(default)]
+    pub groups: Vec<String>,
+    #[serde(default)]
+    pub configs: Vec<ConfigInfo>,
+}
+
+/// One key of ConfigInfos. The definition is kept as raw JSON (documentation only).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct ConfigInfo {
+    #[serde(default)]
+    pub definition: Option<serde_json::Value>,
+    #[serde(default)]
+    pub value: Option<ConfigValueInfo>,
+}
+
+/// The value part of a ConfigInfo; the value itself is deliberately not kept (it can be a
+/// secret in clear for keys not typed PASSWORD).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct ConfigValueInfo {
+    pub name: String,
+    #[serde(default)]
+    pub errors: Vec<String>,
+}
+
+/// `{"error_code": …, "message": …}` (every error except the basic-auth 401 and Jetty's 404).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct ErrorBody {
+    pub error_code: u16,
+    pub message: String,
+}
