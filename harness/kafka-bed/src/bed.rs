@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use crate::certs::TestCa;
 use crate::process::{
-    free_ports, log_contains, log_tail, poll_until, port_open, random_cluster_id,
-    random_password, ManagedProcess,
+    free_ports, log_contains, log_tail, poll_until, port_open, random_cluster_id, random_password,
+    ManagedProcess,
 };
 use crate::rest::ConnectClient;
 use crate::state::{BedState, ClusterState, ConnectState};
@@ -42,8 +42,7 @@ impl Default for BedOptions {
     fn default() -> Self {
         BedOptions {
             broker_heap: std::env::var("KAFKA_BED_BROKER_HEAP").unwrap_or_else(|_| "384m".into()),
-            connect_heap: std::env::var("KAFKA_BED_CONNECT_HEAP")
-                .unwrap_or_else(|_| "512m".into()),
+            connect_heap: std::env::var("KAFKA_BED_CONNECT_HEAP").unwrap_or_else(|_| "512m".into()),
         }
     }
 }
@@ -217,13 +216,7 @@ impl Bed {
             dir: connect_dir.clone(),
             log: connect_dir.join("connect.log"),
         };
-        write_connect_config(
-            &connect,
-            kb,
-            connect_port,
-            &keystore,
-            &keystore_password,
-        )?;
+        write_connect_config(&connect, kb, connect_port, &keystore, &keystore_password)?;
         let state = BedState {
             run_dir: run_dir.clone(),
             home,
@@ -303,7 +296,10 @@ impl Bed {
     pub fn restart_connect(&self) -> Result<()> {
         restart_connect(&self.inner, &self.state.connect, &self.options)?;
         let mut p = self.inner.procs.lock().expect("procs lock");
-        let proc = p.connect.as_mut().ok_or_else(|| err!("Connect not running"))?;
+        let proc = p
+            .connect
+            .as_mut()
+            .ok_or_else(|| err!("Connect not running"))?;
         wait_connect_ready(&self.state.connect, proc)
     }
 
@@ -469,14 +465,12 @@ logger.request.level = WARN\n",
 
 fn jvm_base(heap: &str) -> Command {
     let mut c = Command::new(java());
-    c.arg("-Xms64m")
-        .arg(format!("-Xmx{heap}"))
-        .args([
-            "-XX:+UseSerialGC",
-            "-XX:TieredStopAtLevel=1",
-            "-XX:MaxMetaspaceSize=256m",
-            "-Djava.awt.headless=true",
-        ]);
+    c.arg("-Xms64m").arg(format!("-Xmx{heap}")).args([
+        "-XX:+UseSerialGC",
+        "-XX:TieredStopAtLevel=1",
+        "-XX:MaxMetaspaceSize=256m",
+        "-Djava.awt.headless=true",
+    ]);
     c
 }
 
@@ -588,15 +582,22 @@ fn connect_command(c: &ConnectState, o: &BedOptions) -> Command {
 
 fn wait_connect_ready(c: &ConnectState, proc: &mut ManagedProcess) -> Result<()> {
     let client = ConnectClient::new(&c.url, &c.ca_pem, &c.admin_user, &c.admin_password)?;
-    poll_until("Kafka Connect REST to be ready", CONNECT_READY_TIMEOUT, || {
-        proc.check_alive()?;
-        Ok(client.is_ready().then_some(()))
-    })
+    poll_until(
+        "Kafka Connect REST to be ready",
+        CONNECT_READY_TIMEOUT,
+        || {
+            proc.check_alive()?;
+            Ok(client.is_ready().then_some(()))
+        },
+    )
     .map_err(|e| with_logs(e, vec![c.log.clone(), proc.log.clone()]))
 }
 
 fn restart_connect(inner: &Inner, c: &ConnectState, o: &BedOptions) -> Result<()> {
-    let mut p = inner.procs.lock().map_err(|_| err!("procs lock poisoned"))?;
+    let mut p = inner
+        .procs
+        .lock()
+        .map_err(|_| err!("procs lock poisoned"))?;
     if let Some(mut old) = p.connect.take() {
         old.stop(Duration::from_secs(30));
     }

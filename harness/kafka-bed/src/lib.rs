@@ -81,8 +81,8 @@ pub struct Versions {
 /// Reads `versions.env` under [`home`].
 pub fn versions() -> Result<Versions> {
     let path = home().join("versions.env");
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| err!("cannot read {}: {e}", path.display()))?;
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| err!("cannot read {}: {e}", path.display()))?;
     parse_versions(&text).ok_or_else(|| err!("{} lacks KAFKA_*_VERSION", path.display()))
 }
 

@@ -94,7 +94,10 @@ fn run() -> Result<()> {
         }
         "provision-connect" => {
             provision::provision_connect(&a.dir()?, a.get("user")?, a.get("password")?)?;
-            println!("{}", serde_json::json!({"user": a.get("user")?, "ready": true}));
+            println!(
+                "{}",
+                serde_json::json!({"user": a.get("user")?, "ready": true})
+            );
             Ok(())
         }
         "backend-files" => {
@@ -103,7 +106,10 @@ fn run() -> Result<()> {
         }
         "check" => {
             let v = kafka_bed::check_jars()?;
-            println!("jars present: Kafka {} brokers, Kafka Connect {}", v.broker, v.connect);
+            println!(
+                "jars present: Kafka {} brokers, Kafka Connect {}",
+                v.broker, v.connect
+            );
             Ok(())
         }
         _ => Err(err!("unknown command {}\n{USAGE}", a.cmd)),

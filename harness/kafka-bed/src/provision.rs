@@ -92,7 +92,10 @@ pub fn provision_connect(run_dir: &Path, user: &str, password: &str) -> Result<(
         CONNECT_PROVISION_TIMEOUT,
         || {
             if !pid_alive(st.supervisor_pid) {
-                return Err(err!("the bed's supervisor (pid {}) died", st.supervisor_pid));
+                return Err(err!(
+                    "the bed's supervisor (pid {}) died",
+                    st.supervisor_pid
+                ));
             }
             Ok(client.is_ready().then_some(()))
         },
@@ -139,7 +142,10 @@ mod tests {
     #[test]
     fn credentials_upsert() {
         let t = "admin: a\n";
-        assert_eq!(upsert_credential(t, "relation-7", "p"), "admin: a\nrelation-7: p\n");
+        assert_eq!(
+            upsert_credential(t, "relation-7", "p"),
+            "admin: a\nrelation-7: p\n"
+        );
         let t = upsert_credential("admin: a\nrelation-7=old\n", "relation-7", "new");
         assert_eq!(t, "admin: a\nrelation-7: new\n");
         assert_eq!(upsert_credential(&t, "relation-7", "new"), t);

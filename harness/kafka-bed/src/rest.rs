@@ -79,9 +79,7 @@ impl ConnectClient {
     /// Connection errors and non-200 answers (401 before a restart, 503 while the herder
     /// starts) count as "not yet".
     pub fn is_ready(&self) -> bool {
-        let ok = |p: &str| {
-            matches!(self.get(p), Ok(Response { status, .. }) if status == StatusCode::OK.as_u16())
-        };
+        let ok = |p: &str| matches!(self.get(p), Ok(Response { status, .. }) if status == StatusCode::OK.as_u16());
         ok("/") && ok("/connectors")
     }
 }

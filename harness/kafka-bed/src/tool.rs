@@ -94,7 +94,10 @@ pub fn sample_records(n: usize, seed: &str) -> Vec<Record> {
             value.extend_from_slice(format!("value-{seed}-{i}-").as_bytes());
             value.extend((0..(i % 64)).map(|j| (j * 7 + i) as u8));
             let mut headers = vec![
-                ("h-index".to_string(), Some((i as u64).to_be_bytes().to_vec())),
+                (
+                    "h-index".to_string(),
+                    Some((i as u64).to_be_bytes().to_vec()),
+                ),
                 ("h-seed".to_string(), Some(seed.as_bytes().to_vec())),
             ];
             if i % 7 == 0 {
@@ -252,7 +255,10 @@ impl ClusterClient {
         std::fs::write(&input, text)?;
         let out = self.run(
             "produce",
-            &[("topic", topic.into()), ("input", input.display().to_string())],
+            &[
+                ("topic", topic.into()),
+                ("input", input.display().to_string()),
+            ],
         );
         let _ = std::fs::remove_file(&input);
         let out = out?;
@@ -294,12 +300,7 @@ impl ClusterClient {
                 .as_array()
                 .ok_or_else(|| err!("consume: bad headers in {v}"))?
                 .iter()
-                .map(|h| {
-                    Ok((
-                        h[0].as_str().unwrap_or_default().to_string(),
-                        unhex(&h[1])?,
-                    ))
-                })
+                .map(|h| Ok((h[0].as_str().unwrap_or_default().to_string(), unhex(&h[1])?)))
                 .collect::<Result<Vec<_>>>()?;
             recs.push((
                 v["partition"].as_i64().unwrap_or(-1) as i32,
