@@ -464,17 +464,20 @@ mod tests {
         assert!(Owner::new(7, "not-a-uuid").is_err());
     }
 
+    /// (what, desired, actual, expected (name, action, reason) steps)
+    type Case<'a> = (
+        &'a str,
+        Vec<DesiredConnector>,
+        Actual,
+        Vec<(&'a str, Action, Reason)>,
+    );
+
     // proves the table of single-connector situations: create, no-op, drift, delete, foreign
     #[test]
     fn table() {
         let o = owner();
         let a = name(Source, "kafka-a");
-        let cases: Vec<(
-            &str,
-            Vec<DesiredConnector>,
-            Actual,
-            Vec<(&str, Action, Reason)>,
-        )> = vec![
+        let cases: Vec<Case> = vec![
             ("empty both", vec![], actual(vec![]), vec![]),
             (
                 "missing → create",

@@ -268,8 +268,10 @@ fn heartbeat_reverse() {
 // proves forward heartbeats keep the flow's aliases and write to the TARGET cluster
 #[test]
 fn heartbeat_forward() {
-    let mut cfg = MirrorConfig::default();
-    cfg.heartbeats = Heartbeats::Forward;
+    let cfg = MirrorConfig {
+        heartbeats: Heartbeats::Forward,
+        ..Default::default()
+    };
     let d = desired(&inputs(vec![a(false)], b(true), cfg)).unwrap();
     let want = map(
         vec![
@@ -291,8 +293,10 @@ fn heartbeat_forward() {
 // proves the identity policy is rendered identically into all three connectors
 #[test]
 fn identity_policy_everywhere() {
-    let mut cfg = MirrorConfig::default();
-    cfg.replication_policy = ReplicationPolicy::Identity;
+    let cfg = MirrorConfig {
+        replication_policy: ReplicationPolicy::Identity,
+        ..Default::default()
+    };
     let d = desired(&inputs(vec![a(true)], b(true), cfg)).unwrap();
     for c in &d {
         assert_eq!(
@@ -391,8 +395,10 @@ fn extras_merged() {
 // proves bad relation inputs are rejected with the relation named and no secret shown
 #[test]
 fn input_errors() {
-    let mut cfg = MirrorConfig::default();
-    cfg.replication_separator = "-".into();
+    let cfg = MirrorConfig {
+        replication_separator: "-".into(),
+        ..Default::default()
+    };
     let e = desired(&inputs(vec![a(true)], b(true), cfg)).unwrap_err();
     assert_eq!(e.subject(), "replication-separator");
     assert!(
