@@ -19,7 +19,7 @@ use super::entities::{
 };
 use super::{tls, ConnectError};
 use crate::mirror::sensitive::redact_text;
-use crate::reconcile::{Actual, ActualConnector, TaskState};
+use crate::reconcile::{Action, Actual, ActualConnector, Step, TaskState};
 use crate::secret::Secret;
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -449,6 +449,21 @@ impl ConnectClient {
             }
         }
         Ok(actual)
+    }
+
+    /// Carry out one plan step: Create/Update → `PUT …/config`, Delete → `DELETE` (404 = done).
+    /// Idempotent, so a half-applied plan can simply be re-planned and re-applied.
+    pub async fn apply_step(&self, step: &Step) -> Result<(), ConnectError> {
+        match step.action {
+            Action::Create | Action::Update => {
+                let config = step.config.as_ref().ok_or_else(|| ConnectError::Decode {
+                    op: format!("apply {} of '{}'", step.action.as_str(), step.name),
+                    message: "the step carries no config (a bug in plan)".into(),
+                })?;
+                self.put_config(&step.name, config).await.map(drop)
+            }
+            Action::Delete => self.delete(&step.name).await,
+        }
     }
 
     /// First three lines of a Java stack trace, redacted.

@@ -546,3 +546,55 @@ fn setup_errors() {
     .unwrap();
     assert_eq!(ok.endpoints(), ["https://a:8443", "https://b:8443"]);
 }
+
+// proves apply_step maps a plan to PUT (create/update) and DELETE, in plan order, with the clear config
+#[tokio::test]
+async fn apply_plan_steps() {
+    use crate::mirror::{ConnectorKind, DesiredConnector};
+    use crate::reconcile::{plan, Actual, ActualConnector, Owner};
+    let uuid = "0123abcd-4567-89ef-0123-456789abcdef";
+    let owner = Owner::new(3, uuid).unwrap();
+    let hex = "0123abcd456789ef0123456789abcdef";
+    let new = format!("mirror_source_kafka-a_r3_{hex}");
+    let old = format!("mirror_heartbeat_kafka-z_r3_{hex}");
+    let desired = vec![DesiredConnector {
+        name: new.clone(),
+        kind: ConnectorKind::Source,
+        source_alias: "kafka-a".into(),
+        config: BTreeMap::from([("sasl.jaas.config".to_string(), jaas())]),
+    }];
+    let actual = Actual {
+        connectors: BTreeMap::from([
+            (old.clone(), ActualConnector::default()),
+            ("foreign".to_string(), ActualConnector::default()),
+        ]),
+    };
+    let p = plan(&desired, &actual, &owner);
+    let s = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path(format!("/connectors/{new}/config")))
+        .and(body_json(json!({"sasl.jaas.config": jaas()})))
+        .respond_with(ResponseTemplate::new(201))
+        .expect(1)
+        .mount(&s)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path(format!("/connectors/{old}")))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&s)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/connectors/foreign"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(0)
+        .mount(&s)
+        .await;
+    let c = client(&[&s.uri()], 1);
+    for step in &p.steps {
+        c.apply_step(step).await.unwrap();
+    }
+    let received = s.received_requests().await.unwrap();
+    let order: Vec<_> = received.iter().map(|r| r.method.to_string()).collect();
+    assert_eq!(order, vec!["PUT", "DELETE"]);
+}

@@ -36,3 +36,15 @@ pub struct Inputs {
     /// `JUJU_MODEL_UUID`, with dashes.
     pub model_uuid: String,
 }
+
+impl Inputs {
+    /// Every password in these inputs: register them with the Connect client
+    /// (`ConnectClient::redacting`) so Connect's echoes of configs are redacted.
+    pub fn secrets(&self) -> Vec<Secret> {
+        self.sources
+            .iter()
+            .chain(std::iter::once(&self.target))
+            .map(|c| c.password.clone())
+            .collect()
+    }
+}

@@ -465,3 +465,39 @@ fn kind_from_name() {
         HEX
     );
 }
+
+// proves no rendered connector carries a deprecated key (§4.8) or an unprefixed security key (§4.1)
+#[test]
+fn no_deprecated_or_unprefixed_security_keys() {
+    let c = cluster("kafka-c", "c1:9092", false, "", "mm2-c", "pw-c");
+    let d = desired(&inputs(vec![a(true), c], b(true), MirrorConfig::default())).unwrap();
+    for conn in &d {
+        for key in conn.config.keys() {
+            assert!(
+                !matches!(
+                    key.as_str(),
+                    "topics.blacklist"
+                        | "groups.blacklist"
+                        | "config.properties.blacklist"
+                        | "use.incremental.alter.configs"
+                        | "add.source.alias.to.metrics"
+                        | "auto.include.jmx.reporter"
+                        | "security.protocol"
+                        | "sasl.jaas.config"
+                        | "sasl.mechanism"
+                ),
+                "{} has '{key}'",
+                conn.name
+            );
+            assert!(!key.starts_with("ssl."), "{} has '{key}'", conn.name);
+        }
+    }
+}
+
+// proves Inputs::secrets lists every cluster password for the client's redaction
+#[test]
+fn inputs_list_their_secrets() {
+    let i = inputs(vec![a(true)], b(true), MirrorConfig::default());
+    let s: Vec<_> = i.secrets().iter().map(|s| s.expose().to_string()).collect();
+    assert_eq!(s, vec!["pw-a", "pw-b"]);
+}

@@ -163,6 +163,21 @@ mod tests {
         assert!(out.ends_with(" tail"), "{out}");
     }
 
+    proptest::proptest! {
+        // proves any password, rendered into JAAS and echoed in a Java-map or JSON message, is redacted
+        #[test]
+        fn rendered_passwords_never_survive_redaction(pw in "[ -~\u{e9}\u{1f511}]{4,24}") {
+            let secret = Secret::new(pw.clone());
+            let jaas = crate::mirror::render::scram_jaas("user", &pw);
+            let java_map = format!("Connector config {{sasl.jaas.config={jaas}, tasks.max=1}} contains no connector type");
+            let json = serde_json::json!({"sasl.jaas.config": jaas}).to_string();
+            for text in [java_map, json] {
+                let out = redact_text(&text, &[&secret]);
+                proptest::prop_assert!(!out.contains(&pw), "{}", out);
+            }
+        }
+    }
+
     // proves sensitive keys are recognised and others are shown
     #[test]
     fn sensitive_keys() {
