@@ -15,7 +15,7 @@
 //! after a timed-out write is safe.
 
 use super::entities::{
-    ConfigInfos, ConnectorInfo, ConnectorStateInfo, ErrorBody, Expanded, ServerInfo,
+    ConfigInfos, ConnectorInfo, ConnectorStateInfo, ErrorBody, Expanded, PluginInfo, ServerInfo,
 };
 use super::{tls, ConnectError};
 use crate::mirror::sensitive::redact_text;
@@ -227,6 +227,32 @@ impl ConnectClient {
     pub async fn server_info(&self) -> Result<ServerInfo, ConnectError> {
         let (_, body) = self.call("get server info", Method::GET, "/", None).await?;
         self.decode("get server info", &body)
+    }
+
+    /// `GET /connector-plugins`: the connector classes the receiving worker has installed.
+    pub async fn plugins(&self) -> Result<Vec<PluginInfo>, ConnectError> {
+        let (_, body) = self
+            .call("list plugins", Method::GET, "/connector-plugins", None)
+            .await?;
+        self.decode("list plugins", &body)
+    }
+
+    /// `GET /connectors/<n>/status`; `None` when Connect has no status (yet) for it.
+    pub async fn status(&self, name: &str) -> Result<Option<ConnectorStateInfo>, ConnectError> {
+        let op = format!("get status of '{name}'");
+        match self
+            .call(
+                &op,
+                Method::GET,
+                &format!("/connectors/{}/status", seg(name)),
+                None,
+            )
+            .await
+        {
+            Ok((_, body)) => self.decode(&op, &body).map(Some),
+            Err(ConnectError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// `GET /connectors` (names only; lists connectors that have no status yet).
@@ -610,6 +636,12 @@ impl ConnectClient {
                 Failure::Transient(format!("{endpoint} timed out (500: {message})"))
             }
             503 => Failure::Transient(format!("{endpoint} is unavailable (503: {message})")),
+            // A follower could not read the leader's answer (e.g. the leader's 401, §3.1).
+            500 if message.starts_with("IO Error trying to forward REST request") => {
+                Failure::Transient(format!(
+                    "{endpoint} could not reach the leader (500: {message})"
+                ))
+            }
             c if c >= 500 => Failure::Server(c, message),
             c => Failure::Final(ConnectError::Http {
                 op: op.to_string(),

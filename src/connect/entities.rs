@@ -118,6 +118,16 @@ pub struct ConfigValueInfo {
     pub errors: Vec<String>,
 }
 
+/// One entry of `GET /connector-plugins`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct PluginInfo {
+    pub class: String,
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub version: Option<String>,
+}
+
 /// `{"error_code": …, "message": …}` (every error except the basic-auth 401 and Jetty's 404).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct ErrorBody {

@@ -22,7 +22,7 @@ mod tls;
 pub use client::{runtime, Budget, ConnectClient, ConnectSettings, PutOutcome, RetryPolicy};
 pub use entities::{
     ConfigInfo, ConfigInfos, ConfigValueInfo, ConnectorInfo, ConnectorStateInfo, ConnectorTaskId,
-    ErrorBody, Expanded, ServerInfo, StateInfo, TaskStateInfo,
+    ErrorBody, Expanded, PluginInfo, ServerInfo, StateInfo, TaskStateInfo,
 };
 pub use error::ConnectError;
 

@@ -598,3 +598,56 @@ async fn apply_plan_steps() {
     let order: Vec<_> = received.iter().map(|r| r.method.to_string()).collect();
     assert_eq!(order, vec!["PUT", "DELETE"]);
 }
+
+// proves plugins() lists classes and status() maps "No status found" 404 to None
+#[tokio::test]
+async fn plugins_and_status() {
+    let s = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/connector-plugins"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            {"class": "org.apache.kafka.connect.mirror.MirrorSourceConnector", "type": "source", "version": "3.9.0"},
+            {"class": "org.apache.kafka.connect.mirror.MirrorHeartbeatConnector", "type": "source"}
+        ])))
+        .expect(1)
+        .mount(&s)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/connectors/new/status"))
+        .respond_with(err(404, "No status found for connector new"))
+        .expect(1)
+        .mount(&s)
+        .await;
+    let c = client(&[&s.uri()], 1);
+    let p = c.plugins().await.unwrap();
+    assert_eq!(p.len(), 2);
+    assert_eq!(p[1].version, None);
+    assert_eq!(c.status("new").await.unwrap(), None);
+}
+
+// proves the follower's "IO Error trying to forward" 500 is retried, not final
+#[tokio::test]
+async fn forward_io_error_retried() {
+    let s = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(err(
+            500,
+            "IO Error trying to forward REST request: Unexpected character",
+        ))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&s)
+        .await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(201))
+        .expect(1)
+        .mount(&s)
+        .await;
+    assert!(
+        client(&[&s.uri()], 3)
+            .put_config("c", &BTreeMap::new())
+            .await
+            .unwrap()
+            .created
+    );
+}
