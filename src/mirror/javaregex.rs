@@ -400,6 +400,18 @@ mod tests {
         assert!(check_list("groups", "a\\{, b", false).is_ok());
     }
 
+    proptest::proptest! {
+        // proves the checker never panics, and what it accepts is comma-free, trimmed and non-empty
+        #[test]
+        fn never_panics(raw in "[a-z.*+?|()\\[\\]{}^$,0-9\\\\ -]{0,24}") {
+            if let Ok(entries) = check_list("topics", &raw, true) {
+                for e in entries {
+                    proptest::prop_assert!(!e.is_empty() && !e.contains(',') && e.trim() == e);
+                }
+            }
+        }
+    }
+
     // proves empty lists and empty entries are handled per option
     #[test]
     fn empty_lists_and_entries() {

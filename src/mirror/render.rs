@@ -5,7 +5,7 @@
 //! of a template must parse as a flat JSON object of strings; the extra-config keys are then
 //! merged over it.
 
-use super::config::{Heartbeats, MirrorConfig};
+use super::config::{Heartbeats, MirrorConfig, ReplicationPolicy};
 use super::extra::refusal;
 use super::inputs::{Cluster, Inputs};
 use super::sensitive::masked;
@@ -159,6 +159,16 @@ pub fn desired(inputs: &Inputs) -> Result<Vec<DesiredConnector>, MirrorError> {
                 ),
             ));
         }
+    }
+    if cfg.replication_policy == ReplicationPolicy::Identity && inputs.sources.len() > 1 {
+        return Err(MirrorError::config(
+            "replication-policy",
+            format!(
+                "'identity' keeps topic names, so the topics of the {} source relations would be merged on \
+                 the target; use 'default' or relate a single source",
+                inputs.sources.len()
+            ),
+        ));
     }
     let mut out = Vec::new();
     for source in &inputs.sources {

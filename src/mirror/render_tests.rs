@@ -501,3 +501,19 @@ fn inputs_list_their_secrets() {
     let s: Vec<_> = i.secrets().iter().map(|s| s.expose().to_string()).collect();
     assert_eq!(s, vec!["pw-a", "pw-b"]);
 }
+
+// proves identity naming is refused for fan-in (same-named topics of two sources would merge)
+#[test]
+fn identity_refused_for_fan_in() {
+    let cfg = MirrorConfig {
+        replication_policy: ReplicationPolicy::Identity,
+        ..Default::default()
+    };
+    let c = cluster("kafka-c", "c1:9092", false, "", "mm2-c", "pw-c");
+    let e = desired(&inputs(vec![a(true), c], b(true), cfg)).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "invalid config 'replication-policy': 'identity' keeps topic names, so the topics of the 2 source \
+         relations would be merged on the target; use 'default' or relate a single source"
+    );
+}
