@@ -602,6 +602,10 @@ impl ConnectClient {
             if pause.is_zero() {
                 break;
             }
+            tracing::info!(
+                "kafka connect {op}: {last}; retrying in {} ms",
+                pause.as_millis()
+            );
             tokio::time::sleep(pause).await;
             backoff = (backoff * 2).min(self.policy.max_backoff);
         }
