@@ -171,8 +171,8 @@ fn run(mut args: Vec<String>) -> Result<i32> {
         "hooks" => {
             let unit = one(take_opt(&mut args, &["--unit"])?);
             let fmt = one(take_opt(&mut args, &["--format"])?).unwrap_or_else(|| "text".into());
-            let hooks: Vec<_> = model
-                .hooks
+            let all = logs::read_hooks(&dir);
+            let hooks: Vec<_> = all
                 .iter()
                 .filter(|h| unit.as_deref().is_none_or(|u| h.unit == u))
                 .collect();

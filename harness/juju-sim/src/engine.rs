@@ -11,7 +11,7 @@ use crate::state::{app_of, Agent, Bag, EventKind, HookRecord, Model, RelUnit, Re
 use crate::{logs, providers, runner};
 
 /// Upper bound on hooks run by one verb: beyond this the model is ping-ponging.
-pub const MAX_HOOKS_PER_SETTLE: usize = 1000;
+pub const MAX_HOOKS_PER_SETTLE: usize = 500;
 
 /// Default unit databag content Juju puts in every relation.
 pub fn default_unit_bag(address: &str) -> Bag {
@@ -388,12 +388,15 @@ fn run_event(model: &mut Model, dir: &Path, unit: &str, ev: crate::state::Event)
         providers::handle(&mut after, dir, kind, unit, &ev.kind)?;
         post_effects(&mut after, unit, &ev.kind);
         cascade(&before, &mut after, unit);
-        after.hooks.push(HookRecord {
-            unit: unit.into(),
-            hook,
-            code: 0,
-            env: Default::default(),
-        });
+        logs::append_hook(
+            dir,
+            &HookRecord {
+                unit: unit.into(),
+                hook,
+                code: 0,
+                env: Default::default(),
+            },
+        );
         *model = after;
         return Ok(());
     }
@@ -428,7 +431,7 @@ fn run_event(model: &mut Model, dir: &Path, unit: &str, ev: crate::state::Event)
             *model = after;
         }
         model.actions.insert(id, run);
-        model.hooks.push(record);
+        logs::append_hook(dir, &record);
         return Ok(());
     }
     if out.code == 0 {
@@ -447,7 +450,7 @@ fn run_event(model: &mut Model, dir: &Path, unit: &str, ev: crate::state::Event)
             &format!("juju.worker.uniter.operation hook \"{hook}\" (via hook dispatching script: dispatch) failed: exit status {}", out.code),
         );
     }
-    model.hooks.push(record);
+    logs::append_hook(dir, &record);
     Ok(())
 }
 

@@ -1,5 +1,5 @@
 //! The model's debug log (`<model>/debug-log.jsonl`): one JSON object per line with unit, level and
-//! message. juju-log and hook stdout/stderr append here directly (not through the hook's buffered
+//! message, and the hook history (`hooks.jsonl`). juju-log and hook stdout/stderr append here directly (not through the hook's buffered
 //! copy), so lines survive a failed hook as they do in Juju.
 
 use std::io::Write;
@@ -34,6 +34,27 @@ pub fn append(dir: &Path, unit: &str, level: &str, message: &str) {
             let _ = writeln!(f, "{text}");
         }
     }
+}
+
+/// Append one entry to the hook history (`<model>/hooks.jsonl`).
+pub fn append_hook(dir: &Path, rec: &crate::state::HookRecord) {
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("hooks.jsonl"))
+    {
+        if let Ok(text) = serde_json::to_string(rec) {
+            let _ = writeln!(f, "{text}");
+        }
+    }
+}
+
+pub fn read_hooks(dir: &Path) -> Vec<crate::state::HookRecord> {
+    std::fs::read_to_string(dir.join("hooks.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
 }
 
 pub fn read(dir: &Path) -> Vec<LogLine> {

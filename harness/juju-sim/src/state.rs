@@ -28,7 +28,6 @@ pub struct Model {
     pub units: BTreeMap<String, Unit>,
     pub relations: BTreeMap<u64, Relation>,
     pub secrets: BTreeMap<String, Secret>,
-    pub hooks: Vec<HookRecord>,
     pub actions: BTreeMap<u64, ActionRun>,
 }
 
