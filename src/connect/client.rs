@@ -1,28 +1,15 @@
-//! [`ConnectClient`]: operations, endpoint failover, retries and the per-hook [`Budget`].
-//!
-//! Does I/O. Retry policy (kafka-connect.md §3): per round, endpoints are tried in order.
-//! * 2xx → done.
-//! * Connection error, request timeout, 5xx → next endpoint (failover).
-//! * 409 (rebalance / stale config / no leader), 500 "rebalance is expected", 500 "Request
-//!   timed out", non-JSON 404 (Jetty before the REST resources exist), 401 (credentials not
-//!   loaded yet) → transient.
-//! * Other 4xx and JSON 404 → returned at once ([`ConnectError::NotFound`] / `Http`).
-//!
-//! When a round ends without an answer: if any failure was transient or a connection
-//! failure, sleep (exponential backoff, capped, never past the budget) and start another
-//! round; otherwise (only 5xx) return the last error. Every operation this charm uses is
-//! idempotent (PUT config, DELETE with 404 = done, pause/resume/stop, restart), so a retry
-//! after a timed-out write is safe.
+//! [`ConnectClient`]: construction, the per-hook [`Budget`], [`RetryPolicy`] and the REST
+//! operations. Does I/O through `transport.rs` (failover, retries, classification).
 
 use super::entities::{
-    ConfigInfos, ConnectorInfo, ConnectorStateInfo, ErrorBody, Expanded, PluginInfo, ServerInfo,
+    ConfigInfos, ConnectorInfo, ConnectorStateInfo, Expanded, PluginInfo, ServerInfo,
 };
+use super::transport::{chain, seg};
 use super::{tls, ConnectError};
 use crate::mirror::sensitive::redact_text;
 use crate::reconcile::{Action, Actual, ActualConnector, Step, TaskState};
 use crate::secret::Secret;
 use reqwest::{Method, StatusCode};
-use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -116,24 +103,13 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 /// The Kafka Connect REST client.
 #[derive(Debug, Clone)]
 pub struct ConnectClient {
-    http: reqwest::Client,
-    endpoints: Vec<String>,
-    username: String,
-    password: Secret,
-    redactions: Vec<Secret>,
-    policy: RetryPolicy,
-    budget: Budget,
-}
-
-/// One failed attempt, already redacted.
-enum Failure {
-    /// Try the next endpoint; not retried after the round unless something transient happened.
-    Server(u16, String),
-    /// Try the next endpoint; worth another round.
-    Transient(String),
-    Unauthorized(String),
-    /// Return at once.
-    Final(ConnectError),
+    pub(super) http: reqwest::Client,
+    pub(super) endpoints: Vec<String>,
+    pub(super) username: String,
+    pub(super) password: Secret,
+    pub(super) redactions: Vec<Secret>,
+    pub(super) policy: RetryPolicy,
+    pub(super) budget: Budget,
 }
 
 impl ConnectClient {
@@ -496,198 +472,4 @@ impl ConnectClient {
     pub fn short_trace(&self, trace: &str) -> String {
         self.redact(&trace.lines().take(3).collect::<Vec<_>>().join("\n"))
     }
-
-    // ---- transport ----
-
-    fn decode<T: DeserializeOwned>(&self, op: &str, body: &str) -> Result<T, ConnectError> {
-        serde_json::from_str(body).map_err(|e| ConnectError::Decode {
-            op: op.to_string(),
-            message: format!("{e} in {:?}", self.redact(&truncate(body, 200))),
-        })
-    }
-
-    /// Send with failover and retries; returns the 2xx status and body text.
-    async fn call(
-        &self,
-        op: &str,
-        method: Method,
-        path: &str,
-        body: Option<&serde_json::Value>,
-    ) -> Result<(StatusCode, String), ConnectError> {
-        let mut backoff = self.policy.initial_backoff;
-        let mut attempts = 0u32;
-        let mut last = String::from("the time budget was already spent");
-        for round in 0..self.policy.max_rounds.max(1) {
-            let mut retry_round = false;
-            let mut last_server: Option<(u16, String)> = None;
-            let mut last_unauthorized: Option<String> = None;
-            for endpoint in &self.endpoints {
-                let remaining = self.budget.remaining();
-                if remaining.is_zero() {
-                    break;
-                }
-                attempts += 1;
-                let url = format!("{endpoint}{path}");
-                let mut req = self
-                    .http
-                    .request(method.clone(), &url)
-                    .timeout(self.policy.request_timeout.min(remaining))
-                    .header(reqwest::header::ACCEPT, "application/json")
-                    .basic_auth(&self.username, Some(self.password.expose()));
-                if let Some(b) = body {
-                    req = req.json(b);
-                }
-                let failure = match req.send().await {
-                    Err(e) => Failure::Transient(format!(
-                        "cannot reach {endpoint} ({})",
-                        self.redact(&chain(&e))
-                    )),
-                    Ok(resp) => {
-                        let status = resp.status();
-                        let text = match resp.text().await {
-                            Ok(t) => t,
-                            Err(e) => {
-                                last = format!(
-                                    "{endpoint} broke off the answer ({})",
-                                    self.redact(&chain(&e))
-                                );
-                                retry_round = true;
-                                continue;
-                            }
-                        };
-                        if status.is_success() {
-                            return Ok((status, text));
-                        }
-                        self.classify(op, endpoint, status, &text)
-                    }
-                };
-                match failure {
-                    Failure::Final(e) => return Err(e),
-                    Failure::Transient(m) => {
-                        retry_round = true;
-                        last = m;
-                    }
-                    Failure::Unauthorized(m) => {
-                        retry_round = true;
-                        last = format!("{endpoint} answered 401 ({m})");
-                        last_unauthorized = Some(m);
-                    }
-                    Failure::Server(code, m) => {
-                        last = format!("{endpoint} answered {code} ({m})");
-                        last_server = Some((code, m));
-                    }
-                }
-            }
-            let exhausted =
-                self.budget.is_exhausted() || round + 1 == self.policy.max_rounds.max(1);
-            if !retry_round {
-                if let Some((status, message)) = last_server {
-                    return Err(ConnectError::Http {
-                        op: op.to_string(),
-                        status,
-                        message,
-                    });
-                }
-            }
-            if exhausted {
-                if let Some(message) = last_unauthorized {
-                    return Err(ConnectError::Unauthorized {
-                        op: op.to_string(),
-                        message,
-                    });
-                }
-                break;
-            }
-            let pause = backoff.min(self.budget.remaining());
-            if pause.is_zero() {
-                break;
-            }
-            tracing::info!(
-                "kafka connect {op}: {last}; retrying in {} ms",
-                pause.as_millis()
-            );
-            tokio::time::sleep(pause).await;
-            backoff = (backoff * 2).min(self.policy.max_backoff);
-        }
-        Err(ConnectError::GaveUp {
-            op: op.to_string(),
-            attempts,
-            last,
-        })
-    }
-
-    fn classify(&self, op: &str, endpoint: &str, status: StatusCode, text: &str) -> Failure {
-        let code = status.as_u16();
-        let json: Option<ErrorBody> = serde_json::from_str(text).ok();
-        let message = self.redact(&match &json {
-            Some(b) => b.message.clone(),
-            None => truncate(text.trim(), 200),
-        });
-        match code {
-            401 => Failure::Unauthorized(message),
-            404 if json.is_none() => Failure::Transient(format!(
-                "{endpoint} is starting (404 without a Connect body)"
-            )),
-            404 => Failure::Final(ConnectError::NotFound {
-                op: op.to_string(),
-                message,
-            }),
-            409 => Failure::Transient(format!("{endpoint} is rebalancing (409: {message})")),
-            500 if message.contains("rebalance is expected") => {
-                Failure::Transient(format!("{endpoint} is rebalancing (500: {message})"))
-            }
-            500 if message.starts_with("Request timed out") => {
-                Failure::Transient(format!("{endpoint} timed out (500: {message})"))
-            }
-            503 => Failure::Transient(format!("{endpoint} is unavailable (503: {message})")),
-            // A follower could not read the leader's answer (e.g. the leader's 401, §3.1).
-            500 if message.starts_with("IO Error trying to forward REST request") => {
-                Failure::Transient(format!(
-                    "{endpoint} could not reach the leader (500: {message})"
-                ))
-            }
-            c if c >= 500 => Failure::Server(c, message),
-            c => Failure::Final(ConnectError::Http {
-                op: op.to_string(),
-                status: c,
-                message,
-            }),
-        }
-    }
-}
-
-/// An error and its sources, joined with ": ".
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = s.source();
-    }
-    out
-}
-
-fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_string()
-    } else {
-        format!("{}…", text.chars().take(max).collect::<String>())
-    }
-}
-
-/// Percent-encode one path segment (connector names, plugin classes).
-fn seg(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }

@@ -18,6 +18,7 @@ mod client;
 pub mod entities;
 mod error;
 mod tls;
+mod transport;
 
 pub use client::{runtime, Budget, ConnectClient, ConnectSettings, PutOutcome, RetryPolicy};
 pub use entities::{
