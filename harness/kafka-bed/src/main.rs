@@ -7,6 +7,8 @@
 //!   kafka-bed provision-connect --dir RUNDIR --user U --password P
 //!   kafka-bed backend-files --dir RUNDIR --out DIR
 //!   kafka-bed check                            are the jars there (else: run fetch.sh)
+//!   kafka-bed kafka --dir RUNDIR --cluster kafka-a <KafkaTool command> [--opt value]...
+//!             run a KafkaTool.java command as the harness super user (JSON lines out)
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -72,6 +74,10 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<()> {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    if argv.first().map(String::as_str) == Some("kafka") {
+        return kafka_tool(&argv[1..]);
+    }
     let a = Args::parse()?;
     match a.cmd.as_str() {
         "up" => up(&a.dir()?),
@@ -114,6 +120,32 @@ fn run() -> Result<()> {
         }
         _ => Err(err!("unknown command {}\n{USAGE}", a.cmd)),
     }
+}
+
+/// `kafka --dir D --cluster C <cmd> [--opt v]...`: KafkaTool with the cluster's admin config.
+fn kafka_tool(argv: &[String]) -> Result<()> {
+    let (mut dir, mut cluster, mut rest) = (None, None, Vec::new());
+    let mut it = argv.iter();
+    while let Some(x) = it.next() {
+        match x.as_str() {
+            "--dir" => dir = it.next().cloned(),
+            "--cluster" => cluster = it.next().cloned(),
+            _ => rest.push(x.clone()),
+        }
+    }
+    let dir = dir.ok_or_else(|| err!("kafka: missing --dir"))?;
+    let cluster = cluster.ok_or_else(|| err!("kafka: missing --cluster"))?;
+    if rest.is_empty() {
+        return Err(err!("kafka: missing KafkaTool command (e.g. list-topics)"));
+    }
+    let st = BedState::load(Path::new(&dir))?;
+    let c = st.cluster(&cluster)?;
+    rest.insert(1, "--config".into());
+    rest.insert(2, c.admin_client_properties.display().to_string());
+    for line in kafka_bed::tool::run_tool(&st.home, &rest)? {
+        println!("{line}");
+    }
+    Ok(())
 }
 
 fn up(dir: &Path) -> Result<()> {
