@@ -69,8 +69,9 @@ pub fn status_set(t: &mut Tool, argv: &[String]) -> Result<()> {
             "invalid status {status:?}, expected one of [maintenance blocked waiting active]"
         )));
     }
-    if a.pos.len() > 2 {
-        no_more(&a.pos[2..])?;
+    // `status-set <status> [message] [data]`: a third (data) argument is accepted and ignored.
+    if a.pos.len() > 3 {
+        no_more(&a.pos[3..])?;
     }
     let msg = a.pos.get(1).cloned().unwrap_or_default();
     let st = Status::new(status, &msg);
