@@ -436,6 +436,33 @@ mod tests {
         }
     }
 
+    // proves every option in config.yaml is hyphenated and declares type, default and description
+    #[test]
+    fn config_yaml_options_are_complete() {
+        let yaml = include_str!("../../config.yaml");
+        let names: Vec<&str> = yaml
+            .lines()
+            .filter(|l| l.starts_with("  ") && !l.starts_with("   ") && l.ends_with(':'))
+            .map(|l| l.trim().trim_end_matches(':'))
+            .collect();
+        assert_eq!(names.len(), 25, "{names:?}");
+        for name in names {
+            assert!(!name.contains('_'), "option '{name}' must use hyphens");
+            let block: Vec<&str> = yaml
+                .lines()
+                .skip_while(|l| *l != format!("  {name}:"))
+                .skip(1)
+                .take_while(|l| l.starts_with("    ") || l.trim().is_empty())
+                .collect();
+            for field in ["type:", "default:", "description:"] {
+                assert!(
+                    block.iter().any(|l| l.trim_start().starts_with(field)),
+                    "'{name}' lacks {field}"
+                );
+            }
+        }
+    }
+
     /// Minimal reader for `  <key>:\n    type: …\n    default: <scalar>` blocks.
     fn yaml_default(yaml: &str, key: &str) -> Option<String> {
         let line = yaml
