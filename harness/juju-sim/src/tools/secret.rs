@@ -13,6 +13,19 @@ use crate::state::{Bag, Consumer};
 const FORMAT: Flag = flag(&["format"], true);
 const LABEL: Flag = flag(&["label"], true);
 
+/// Juju's `secrets.ParseURI`: `secret:<xid>`, `secret://<model>/<xid>` or a bare 20-char xid.
+fn check_uri(r: &str) -> Result<()> {
+    let x = secrets::short_id(r);
+    if x.len() == 20
+        && x.bytes()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'v').contains(&c))
+    {
+        Ok(())
+    } else {
+        Err(Error::usage(format!("secret URI {r:?} not valid")))
+    }
+}
+
 fn not_found(r: &str) -> Error {
     Error::run(format!("secret {r:?} not found"))
 }
@@ -45,6 +58,9 @@ pub fn get(t: &mut Tool, argv: &[String], out: &mut String) -> Result<()> {
     } else {
         Some(pos.remove(0))
     };
+    if let Some(i) = &id_arg {
+        check_uri(i)?;
+    }
     let key = if pos.is_empty() {
         None
     } else {
@@ -214,6 +230,7 @@ fn managed(t: &Tool, pos: &mut Vec<String>) -> Result<String> {
         return Err(Error::usage("missing secret URI"));
     }
     let r = pos.remove(0);
+    check_uri(&r)?;
     let s = secrets::find(&t.cf.model, &r).ok_or_else(|| not_found(&r))?;
     if !secrets::can_manage(&t.cf.model, s, t.unit()) {
         return Err(Error::run("permission denied"));
