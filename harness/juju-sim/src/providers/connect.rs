@@ -188,21 +188,27 @@ pub fn cleanup(model: &Model, dir: &Path, unit: &str, rid: u64) {
 fn delete_connectors(backend: &Value, rid: u64) -> std::result::Result<Vec<String>, String> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mut b = reqwest::blocking::Client::builder().timeout(std::time::Duration::from_secs(20));
-    if let Some(ca) = backend.get("tls_ca").and_then(Value::as_str) {
+    let endpoints = backend
+        .get("endpoints")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    // The CA is only needed (and only parsed) for https endpoints.
+    let https = endpoints.contains("https://");
+    if let Some(ca) = backend
+        .get("tls_ca")
+        .and_then(Value::as_str)
+        .filter(|_| https)
+    {
         let certs =
             reqwest::Certificate::from_pem_bundle(ca.as_bytes()).map_err(|e| e.to_string())?;
         b = b.tls_certs_only(certs);
     }
-    let client = b.build().map_err(|e| e.to_string())?;
+    let client = b.build().map_err(|e| chain(&e))?;
     let user = backend
         .get("admin_user")
         .and_then(Value::as_str)
         .unwrap_or_default();
     let pass = backend.get("admin_password").and_then(Value::as_str);
-    let endpoints = backend
-        .get("endpoints")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
     let mut last = String::from("no endpoints");
     for ep in endpoints
         .split(',')
@@ -219,7 +225,7 @@ fn delete_connectors(backend: &Value, rid: u64) -> std::result::Result<Vec<Strin
         {
             Ok(n) => n,
             Err(e) => {
-                last = e.to_string();
+                last = chain(&e);
                 continue;
             }
         };
@@ -239,4 +245,16 @@ fn delete_connectors(backend: &Value, rid: u64) -> std::result::Result<Vec<Strin
         return Ok(deleted);
     }
     Err(last)
+}
+
+/// An error with its sources, e.g. "error sending request: connection refused".
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
 }

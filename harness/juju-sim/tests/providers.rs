@@ -1,0 +1,304 @@
+//! Simulated providers (spec/relations.md §1.3/§2 for Charmed Kafka, §4 for Charmed Kafka
+//! Connect): what they answer, when, with which secrets; the backend-file contract (provision
+//! program argv, retry on the next tick); Kafka Connect's connector clean-up over REST.
+
+mod common;
+use common::*;
+use serde_json::{json, Value};
+
+const REQUEST_KAFKA: &str = r#"relation-set --app topic=__mirrormaker-user extra-user-roles=admin requested-secrets='["username", "password", "tls", "tls-ca", "uris", "read-only-uris", "entity-name", "entity-password"]'
+"#;
+
+/// Requirer handlers that record what the charm can read from the provider.
+const READ_SECRETS: &str = r#"
+uri=$(relation-get --app secret-user "$JUJU_REMOTE_APP")
+if [ -n "$uri" ]; then t "user-$JUJU_RELATION" secret-get "$uri" --label "$JUJU_RELATION.${JUJU_RELATION_ID#*:}.user.secret" --refresh --format=json; fi
+tls=$(relation-get --app secret-tls "$JUJU_REMOTE_APP")
+if [ -n "$tls" ]; then t "tls-$JUJU_RELATION" secret-get "$tls" --format=json; fi
+"#;
+
+fn requirer(sim: &Sim) {
+    let req = sim.charm("mm", REQUIRER_META, "", "");
+    sim.handler("mm", "source-relation-created", REQUEST_KAFKA);
+    sim.handler("mm", "target-relation-created", REQUEST_KAFKA);
+    sim.handler(
+        "mm",
+        "connect-client-relation-created",
+        "relation-set --app plugin-url=NOT-REQUIRED requested-secrets='[\"username\", \"password\", \"tls\", \"tls-ca\"]'\n",
+    );
+    for ep in ["source", "target", "connect-client"] {
+        sim.handler("mm", &format!("{ep}-relation-changed"), READ_SECRETS);
+    }
+    sim.ok(&["deploy", req.to_str().unwrap(), "mm"]);
+}
+
+/// Proves the plain Kafka simulator answers only after `topic` is requested, in its app
+/// databag with endpoints, tls=disabled, secret-user (owned by the provider app, labelled
+/// `kafka-client.<id>.user.secret`, granted to the relation, content username=relation-<id> and
+/// a password) and the noise keys; the requirer reads it in relation-changed.
+#[test]
+fn kafka_plain_answers() {
+    let sim = Sim::new();
+    requirer(&sim);
+    sim.ok(&["deploy", "--sim", "kafka", "kafka-a"]);
+    sim.ok(&["integrate", "mm:source", "kafka-a"]);
+    let bag = sim.app_bag(1, "kafka-a");
+    let keys: Vec<&str> = bag
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "data",
+            "endpoints",
+            "resource",
+            "salt",
+            "secret-user",
+            "tls",
+            "topic",
+            "version"
+        ]
+    );
+    assert!(
+        bag["endpoints"].as_str().unwrap().ends_with(":9092"),
+        "{bag}"
+    );
+    assert_eq!(bag["tls"], "disabled");
+    assert_eq!(bag["topic"], "__mirrormaker-user");
+    assert_eq!(bag["resource"], "__mirrormaker-user");
+    assert_eq!(bag["version"], "v0");
+    let user: Value = serde_json::from_str(&sim.out("user-source").0).unwrap();
+    assert_eq!(user["username"], "relation-1");
+    assert_eq!(user["password"].as_str().unwrap().len(), 32);
+    let secrets: Value = serde_json::from_str(&sim.ok(&["secrets", "--format", "json"])).unwrap();
+    let s = &secrets[bag["secret-user"].as_str().unwrap()];
+    assert_eq!(s["owner"], "application:kafka-a");
+    assert_eq!(s["label"], "kafka-client.1.user.secret");
+    assert_eq!(s["grants"], json!([{"relation": 1, "unit": null}]));
+    assert_eq!(s["consumers"]["mm/0"]["label"], "source.1.user.secret");
+    // A requirer that never asks for a topic gets no answer.
+    let quiet = sim.charm("quiet", REQUIRER_META, "", "");
+    sim.ok(&["deploy", quiet.to_str().unwrap(), "quiet"]);
+    sim.ok(&["deploy", "--sim", "kafka", "kafka-b"]);
+    sim.ok(&["integrate", "quiet:target", "kafka-b"]);
+    assert_eq!(sim.app_bag(3, "kafka-b"), json!({}));
+}
+
+/// Proves the Kafka backend contract: the provision program gets
+/// `--user relation-<id> --password <pw> --roles <extra-user-roles> --topic <topic>`, a non-zero
+/// exit means no answer yet and a retry on the next tick (update-status) with the same password,
+/// and the answer then uses the backend's endpoints and TLS CA (secret-tls with tls-ca).
+#[test]
+fn kafka_backend_provision_and_retry() {
+    let sim = Sim::new();
+    requirer(&sim);
+    let rec = sim.tmp.path().join("argv.log");
+    let gate = sim.tmp.path().join("broker-up");
+    let prog = sim.tmp.path().join("provision.sh");
+    write_exec(
+        &prog,
+        &format!(
+            "#!/bin/sh\necho \"$@\" >> {}\n[ -f {} ] || {{ echo broker down >&2; exit 1; }}\n",
+            rec.display(),
+            gate.display()
+        ),
+    );
+    let backend = sim.tmp.path().join("kafka.json");
+    let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    std::fs::write(
+        &backend,
+        json!({"endpoints": "127.0.0.1:39093", "tls": true, "tls_ca": pem,
+               "provision": [prog.to_str().unwrap(), "--bootstrap", "127.0.0.1:39093"]})
+        .to_string(),
+    )
+    .unwrap();
+    sim.ok(&[
+        "deploy",
+        "--sim",
+        "kafka",
+        "kafka-a",
+        "--backend",
+        backend.to_str().unwrap(),
+    ]);
+    sim.ok(&["integrate", "mm:source", "kafka-a"]);
+    assert_eq!(
+        sim.app_bag(1, "kafka-a"),
+        json!({}),
+        "no answer while provisioning fails"
+    );
+    assert!(sim.ok(&["debug-log"]).contains("broker down"));
+    std::fs::write(&gate, "").unwrap();
+    sim.ok(&["update-status"]);
+    let bag = sim.app_bag(1, "kafka-a");
+    assert_eq!(bag["endpoints"], "127.0.0.1:39093");
+    assert_eq!(bag["tls"], "enabled");
+    let calls: Vec<String> = std::fs::read_to_string(&rec)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    assert!(calls.len() >= 2);
+    let user: Value = serde_json::from_str(&sim.out("user-source").0).unwrap();
+    let pw = user["password"].as_str().unwrap();
+    let want = format!("--bootstrap 127.0.0.1:39093 --user relation-1 --password {pw} --roles admin --topic __mirrormaker-user");
+    assert!(calls.iter().all(|c| *c == want), "{calls:?}");
+    let tls: Value = serde_json::from_str(&sim.out("tls-source").0).unwrap();
+    assert_eq!(tls, json!({"tls-ca": pem}));
+}
+
+/// Proves the plain Kafka Connect simulator answers `plugin-url` with full-URL endpoints on port
+/// 8083 and secret-user (relation-<id>), and no secret-tls without a CA.
+#[test]
+fn connect_plain_answers() {
+    let sim = Sim::new();
+    requirer(&sim);
+    sim.ok(&[
+        "deploy",
+        "--sim",
+        "kafka-connect",
+        "kafka-connect",
+        "-n",
+        "2",
+    ]);
+    sim.ok(&["integrate", "mm:connect-client", "kafka-connect"]);
+    let bag = sim.app_bag(1, "kafka-connect");
+    let eps: Vec<&str> = bag["endpoints"].as_str().unwrap().split(',').collect();
+    assert_eq!(eps.len(), 2);
+    assert!(
+        eps.iter()
+            .all(|e| e.starts_with("http://10.71.") && e.ends_with(":8083")),
+        "{eps:?}"
+    );
+    assert!(bag.get("secret-tls").is_none());
+    let user: Value = serde_json::from_str(&sim.out("user-connect-client").0).unwrap();
+    assert_eq!(user["username"], "relation-1");
+}
+
+/// A one-shot HTTP server standing in for Kafka Connect's REST API: lists `names` and
+/// records every request line with its Authorization header.
+fn fake_connect(names: Vec<&'static str>) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(vec![]));
+    let log2 = log.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut r = BufReader::new(s.try_clone().unwrap());
+            let mut first = String::new();
+            r.read_line(&mut first).unwrap();
+            let mut auth = String::new();
+            loop {
+                let mut l = String::new();
+                if r.read_line(&mut l).unwrap() == 0 || l == "\r\n" {
+                    break;
+                }
+                if l.to_lowercase().starts_with("authorization:") {
+                    auth = l.trim().to_string();
+                }
+            }
+            log2.lock()
+                .unwrap()
+                .push(format!("{} {}", first.trim(), auth));
+            let body = if first.starts_with("GET") {
+                serde_json::to_string(&names).unwrap()
+            } else {
+                String::new()
+            };
+            let code = if first.starts_with("GET") {
+                "200 OK"
+            } else {
+                "204 No Content"
+            };
+            let _ = write!(
+                s,
+                "HTTP/1.1 {code}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (port, log)
+}
+
+/// Proves the Kafka Connect backend contract (provision argv `--user relation-<id> --password
+/// <pw>`, backend endpoints, secret-tls with tls=enabled and the CA) and the clean-up: when the
+/// relation is removed the provider deletes, with the admin credentials, exactly the connectors
+/// matching `.+?r<id>_[0-9a-f]{32}$`.
+#[test]
+fn connect_backend_and_cleanup() {
+    let sim = Sim::new();
+    requirer(&sim);
+    let names = vec![
+        "mirror_source_kafka-a_r1_0123456789abcdef0123456789abcdef",
+        "mirror_checkpoint_kafka-a_r1_0123456789abcdef0123456789abcdef",
+        "mirror_source_kafka-a_r11_0123456789abcdef0123456789abcdef",
+        "someone-elses",
+        "r1_0123456789abcdef0123456789abcdef",
+    ];
+    let (port, log) = fake_connect(names);
+    let rec = sim.tmp.path().join("argv.log");
+    let prog = sim.tmp.path().join("provision.sh");
+    write_exec(
+        &prog,
+        &format!("#!/bin/sh\necho \"$@\" >> {}\n", rec.display()),
+    );
+    let backend = sim.tmp.path().join("connect.json");
+    let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    std::fs::write(
+        &backend,
+        json!({"endpoints": format!("http://127.0.0.1:{port}"), "tls_ca": pem,
+               "provision": [prog.to_str().unwrap()], "admin_user": "admin", "admin_password": "adminpw"})
+        .to_string(),
+    )
+    .unwrap();
+    sim.ok(&[
+        "deploy",
+        "--sim",
+        "kafka-connect",
+        "kafka-connect",
+        "--backend",
+        backend.to_str().unwrap(),
+    ]);
+    sim.ok(&["integrate", "mm:connect-client", "kafka-connect"]);
+    let bag = sim.app_bag(1, "kafka-connect");
+    assert_eq!(bag["endpoints"], format!("http://127.0.0.1:{port}"));
+    let user: Value = serde_json::from_str(&sim.out("user-connect-client").0).unwrap();
+    let argv = std::fs::read_to_string(&rec).unwrap();
+    assert_eq!(
+        argv.trim(),
+        format!(
+            "--user relation-1 --password {}",
+            user["password"].as_str().unwrap()
+        )
+    );
+    let tls: Value = serde_json::from_str(&sim.out("tls-connect-client").0).unwrap();
+    assert_eq!(tls, json!({"tls": "enabled", "tls-ca": pem}));
+
+    sim.ok(&["remove-relation", "mm:connect-client", "kafka-connect"]);
+    let reqs = log.lock().unwrap().clone();
+    // admin:adminpw in base64
+    let auth = "authorization: Basic YWRtaW46YWRtaW5wdw==";
+    assert!(
+        reqs.iter()
+            .all(|r| r.to_lowercase().ends_with(&auth.to_lowercase())),
+        "{reqs:?}"
+    );
+    let deletes: Vec<&str> = reqs
+        .iter()
+        .filter(|r| r.starts_with("DELETE"))
+        .map(|r| r.split(' ').nth(1).unwrap())
+        .collect();
+    assert_eq!(
+        deletes,
+        vec![
+            "/connectors/mirror_source_kafka-a_r1_0123456789abcdef0123456789abcdef",
+            "/connectors/mirror_checkpoint_kafka-a_r1_0123456789abcdef0123456789abcdef"
+        ],
+        "{reqs:?}\n{}",
+        sim.ok(&["debug-log"])
+    );
+}
