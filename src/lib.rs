@@ -1,9 +1,10 @@
 //! mirrormaker-integrator: a Juju charm that runs MirrorMaker 2 on Kafka Connect.
 pub mod charm;
+pub mod connect;
 pub mod juju;
 pub mod mirror;
 pub mod reconcile;
-pub mod connect;
+pub mod relations;
 pub mod secret;
 
 /// The whole program: parse the event from the environment, run it, map the outcome to an
@@ -24,7 +25,7 @@ pub fn run_from_env() -> i32 {
             return 2;
         }
     };
-    match charm::run(&event, &tools) {
+    match charm::run(&event, &tools, &charm::connect_port::factory) {
         Ok(()) => 0,
         Err(e) => {
             tracing::error!("{} failed: {e:#}", event.name());

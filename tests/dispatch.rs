@@ -13,16 +13,20 @@ name=$(basename "$0")
 case "$name" in
   relation-ids) if [ "$1" = source ]; then echo "$FAKE_SOURCE_IDS"; else echo '[]'; fi ;;
   is-leader) echo "$FAKE_LEADER" ;;
+  config-get) echo '{}' ;;
+  relation-get) echo '{}' ;;
 esac
 "#;
 
-const TOOLS: [&str; 6] = [
+const TOOLS: [&str; 8] = [
     "juju-log",
     "status-set",
     "relation-ids",
     "is-leader",
     "action-fail",
     "config-get",
+    "relation-get",
+    "relation-list",
 ];
 
 /// Runs dispatch for `hook` in a freshly unpacked charm; returns (exit code, recorded calls).
@@ -51,8 +55,13 @@ fn dispatch(env: &[(&str, &str)]) -> (i32, Vec<Vec<String>>) {
         .env("JUJU_VERSION", "3.6.4")
         .env("JUJU_CHARM_DIR", &charm_dir)
         .envs(env.iter().copied())
-        .status()
+        .output()
         .expect("run dispatch");
+    eprintln!(
+        "dispatch stderr:\n{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let status = status.status;
     let calls = std::fs::read_to_string(calls)
         .unwrap()
         .lines()
@@ -72,12 +81,14 @@ fn has(calls: &[Vec<String>], expected: &[&str]) -> bool {
 }
 
 // Proves dispatch reaches the binary, the hook is parsed from JUJU_DISPATCH_PATH, the event is
-// logged through juju-log, and unit and app status name the missing relations.
+// logged through juju-log (at DEBUG, which Juju switches on with JUJU_DEBUG), and unit and app
+// status name the missing relations.
 #[test]
 fn config_changed_logs_and_sets_status() {
     let (code, calls) = dispatch(&[
         ("JUJU_DISPATCH_PATH", "hooks/config-changed"),
         ("JUJU_HOOK_NAME", "config-changed"),
+        ("JUJU_DEBUG", "1"),
     ]);
     assert_eq!(code, 0, "{calls:?}");
     assert!(
@@ -86,7 +97,7 @@ fn config_changed_logs_and_sets_status() {
             &[
                 "juju-log",
                 "--log-level",
-                "INFO",
+                "DEBUG",
                 "--",
                 "running config-changed unit=mirrormaker/0"
             ]
@@ -127,6 +138,7 @@ fn relation_hook_on_a_follower() {
         ("JUJU_REMOTE_UNIT", "kafka-a/0"),
         ("FAKE_SOURCE_IDS", "[\"source:3\"]"),
         ("FAKE_LEADER", "false"),
+        ("JUJU_DEBUG", "1"),
     ]);
     assert_eq!(code, 0, "{calls:?}");
     assert!(
@@ -135,13 +147,30 @@ fn relation_hook_on_a_follower() {
             &[
                 "juju-log",
                 "--log-level",
-                "INFO",
+                "DEBUG",
                 "--",
                 "running source-relation-changed unit=mirrormaker/0"
             ]
         ),
         "{calls:?}"
     );
+    // The follower reads the source relation's remote databag but writes nothing.
+    assert!(
+        has(
+            &calls,
+            &[
+                "relation-get",
+                "--format=json",
+                "-r",
+                "source:3",
+                "--app",
+                "-",
+                "kafka-a"
+            ]
+        ),
+        "{calls:?}"
+    );
+    assert!(!calls.iter().any(|c| c[0] == "relation-set"), "{calls:?}");
     let msg = "missing relation(s): target, connect-client (juju integrate)";
     assert!(
         has(

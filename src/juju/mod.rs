@@ -3,6 +3,7 @@
 
 pub mod event;
 pub mod log;
+pub mod memory;
 pub mod process;
 pub mod tools;
 

@@ -1,0 +1,74 @@
+//! The driver's [`ConnectApi`] over the real REST client ([`crate::connect::ConnectClient`]),
+//! run on a current-thread tokio runtime: one hook, one runtime, one time budget.
+
+use super::port::{ConnectApi, ConnectFailure};
+use crate::connect::{runtime, Budget, ConnectClient, ConnectError, ConnectSettings};
+use crate::mirror::sensitive::is_sensitive_key;
+use crate::mirror::DesiredConnector;
+use crate::reconcile::Actual;
+use crate::relations::ConnectData;
+use crate::secret::Secret;
+use std::collections::BTreeMap;
+
+pub struct RealConnect {
+    rt: tokio::runtime::Runtime,
+    client: ConnectClient,
+}
+
+/// Builds the real client for what the `connect-client` relation sent, with the default budget.
+pub fn factory(data: &ConnectData) -> Result<Box<dyn ConnectApi>, ConnectFailure> {
+    let budget = std::env::var("MMI_CONNECT_BUDGET_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map(std::time::Duration::from_secs)
+        .unwrap_or(Budget::DEFAULT);
+    let settings = ConnectSettings {
+        endpoints: data.endpoints.join(","),
+        ca_pem: data.ca_pem.clone(),
+        username: data.username.clone(),
+        password: data.password.clone(),
+    };
+    let client = ConnectClient::new(&settings, Budget::new(budget)).map_err(failure)?;
+    let rt = runtime().map_err(|e| ConnectFailure(format!("cannot start the I/O runtime: {e}")))?;
+    Ok(Box::new(RealConnect { rt, client }))
+}
+
+fn failure(e: ConnectError) -> ConnectFailure {
+    ConnectFailure(e.to_string())
+}
+
+/// The secret values of a connector config, so that an error echoing them is redacted.
+fn secrets_of(config: &BTreeMap<String, String>) -> Vec<Secret> {
+    config
+        .iter()
+        .filter(|(k, _)| is_sensitive_key(k))
+        .map(|(_, v)| Secret::new(v.clone()))
+        .collect()
+}
+
+impl ConnectApi for RealConnect {
+    fn list(&self) -> Result<Actual, ConnectFailure> {
+        self.rt.block_on(self.client.actual()).map_err(failure)
+    }
+
+    fn validate(&self, connector: &DesiredConnector) -> Result<Vec<String>, ConnectFailure> {
+        let client = self.client.clone().redacting(secrets_of(&connector.config));
+        let mut config = connector.config.clone();
+        config.insert("name".into(), connector.name.clone());
+        self.rt
+            .block_on(client.validate(connector.kind.class(), &config))
+            .map_err(failure)
+    }
+
+    fn put(&self, name: &str, config: &BTreeMap<String, String>) -> Result<(), ConnectFailure> {
+        let client = self.client.clone().redacting(secrets_of(config));
+        self.rt
+            .block_on(client.put_config(name, config))
+            .map(drop)
+            .map_err(failure)
+    }
+
+    fn delete(&self, name: &str) -> Result<(), ConnectFailure> {
+        self.rt.block_on(self.client.delete(name)).map_err(failure)
+    }
+}

@@ -1,0 +1,92 @@
+//! One pass over Juju: everything the reconcile needs, read once per hook (design.md §2).
+//!
+//! The leader also (re)writes our relation requests here, idempotently, so a request lost to a
+//! crash or a failed hook is sent on the next hook whatever that hook is.
+
+use crate::juju::{Event, EventKind, HookTools, RelationHook, RelationRef, ToolError};
+use crate::mirror::{MirrorConfig, MirrorError};
+use crate::relations::{
+    connect_client, kafka_client, ConnectData, KafkaData, Related, CONNECT_ENDPOINT,
+    SOURCE_ENDPOINT, TARGET_ENDPOINT,
+};
+
+/// What Juju says, for one hook.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub leader: bool,
+    pub model_uuid: String,
+    pub config: Result<MirrorConfig, MirrorError>,
+    /// Live `source` relations, in relation-id order.
+    pub sources: Vec<Related<KafkaData>>,
+    pub target: Option<Related<KafkaData>>,
+    pub connect: Option<Related<ConnectData>>,
+}
+
+/// The relations of `endpoint`, minus the one being broken in this hook: Juju may still list
+/// it, but it is gone (ops hides it the same way).
+fn live_relations(
+    tools: &dyn HookTools,
+    event: &Event,
+    endpoint: &str,
+) -> Result<Vec<RelationRef>, ToolError> {
+    let mut ids = tools.relation_ids(endpoint)?;
+    if let (EventKind::Relation(RelationHook::Broken), Some(r)) = (&event.kind, &event.relation) {
+        ids.retain(|id| *id != r.relation);
+    }
+    ids.sort_by_key(|r| r.id);
+    Ok(ids)
+}
+
+/// The remote app's name: from the event when it is about this relation, else `relation-list --app`.
+fn remote_app(
+    tools: &dyn HookTools,
+    event: &Event,
+    rel: &RelationRef,
+) -> Result<String, ToolError> {
+    if let Some(r) = event.relation.as_ref().filter(|r| r.relation == *rel) {
+        if let Some(app) = &r.remote_app {
+            return Ok(app.clone());
+        }
+    }
+    tools.relation_remote_app(rel)
+}
+
+pub fn observe(event: &Event, tools: &dyn HookTools) -> Result<Snapshot, ToolError> {
+    let leader = tools.is_leader()?;
+    let config = tools.config_get()?;
+    let config = MirrorConfig::from_config_get(&config);
+
+    let read_kafka = |endpoint: &str| -> Result<Vec<Related<KafkaData>>, ToolError> {
+        let mut out = Vec::new();
+        for rel in live_relations(tools, event, endpoint)? {
+            let app = remote_app(tools, event, &rel)?;
+            if leader {
+                kafka_client::ensure_request(tools, &rel, &event.app, &event.unit)?;
+            }
+            out.push(kafka_client::read(tools, &rel, &app)?);
+        }
+        Ok(out)
+    };
+    let sources = read_kafka(SOURCE_ENDPOINT)?;
+    let target = read_kafka(TARGET_ENDPOINT)?.into_iter().next();
+
+    let mut connect = None;
+    if let Some(rel) = live_relations(tools, event, CONNECT_ENDPOINT)?
+        .into_iter()
+        .next()
+    {
+        let app = remote_app(tools, event, &rel)?;
+        if leader {
+            connect_client::ensure_request(tools, &rel, &event.app, &event.unit)?;
+        }
+        connect = Some(connect_client::read(tools, &rel, &app)?);
+    }
+    Ok(Snapshot {
+        leader,
+        model_uuid: event.model_uuid.clone(),
+        config,
+        sources,
+        target,
+        connect,
+    })
+}

@@ -1,0 +1,29 @@
+//! The driver's seam to Kafka Connect: the four calls reconcile needs, synchronous, with one
+//! operator-facing error. The real implementation wraps [`crate::connect`]; in-process tests
+//! use an in-memory Connect.
+
+use crate::mirror::DesiredConnector;
+use crate::reconcile::Actual;
+use crate::relations::ConnectData;
+use std::collections::BTreeMap;
+use thiserror::Error;
+
+/// A Kafka Connect call failed; the message is already redacted and says what to check.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{0}")]
+pub struct ConnectFailure(pub String);
+
+pub trait ConnectApi {
+    /// Every connector with its stored config and status (foreign ones included).
+    fn list(&self) -> Result<Actual, ConnectFailure>;
+    /// Connect's validation of a config: the error strings (empty = valid).
+    fn validate(&self, connector: &DesiredConnector) -> Result<Vec<String>, ConnectFailure>;
+    /// Create or replace a connector's config.
+    fn put(&self, name: &str, config: &BTreeMap<String, String>) -> Result<(), ConnectFailure>;
+    /// Delete a connector; an absent one counts as deleted.
+    fn delete(&self, name: &str) -> Result<(), ConnectFailure>;
+}
+
+/// Builds a [`ConnectApi`] for what the `connect-client` relation sent.
+pub type ConnectFactory<'a> =
+    &'a dyn Fn(&ConnectData) -> Result<Box<dyn ConnectApi>, ConnectFailure>;

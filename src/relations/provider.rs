@@ -1,0 +1,137 @@
+//! Reading a provider's answer the way data_interfaces v0 does (relations.md §2.2, §5.2):
+//! plain databag fields first, then the content of each `secret-<group>` secret over them,
+//! read with our consumer label `<endpoint>.<id>.<group>.secret` and `--refresh` so a rotated
+//! password is picked up.
+
+use crate::juju::{HookTools, RelationRef, SecretRead, ToolError};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// One related application and what it has sent so far.
+#[derive(Debug, Clone)]
+pub struct Related<T> {
+    pub rel: RelationRef,
+    /// The remote application's name (the MirrorMaker alias for Kafka relations).
+    pub app: String,
+    pub data: Result<T, NotReady>,
+}
+
+/// Why a relation's data cannot be used yet. Never a reason to delete anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotReady {
+    /// These fields have not arrived (yet).
+    Missing(Vec<&'static str>),
+    /// A secret named in the databag cannot be read (not granted yet, or removed).
+    SecretUnreadable { group: String, reason: String },
+    /// A field arrived but cannot be used.
+    Invalid { field: &'static str, reason: String },
+}
+
+impl fmt::Display for NotReady {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NotReady::Missing(fields) => write!(f, "waiting for {}", fields.join(", ")),
+            NotReady::SecretUnreadable { group, reason } => {
+                write!(f, "cannot read the '{group}' secret yet ({reason})")
+            }
+            NotReady::Invalid { field, reason } => write!(f, "unusable '{field}': {reason}"),
+        }
+    }
+}
+
+/// Field values read from a provider, merged from databag and secrets. Values may be
+/// passwords, so `Debug` shows keys only.
+#[derive(Default)]
+pub(crate) struct Fields(BTreeMap<String, String>);
+
+impl fmt::Debug for Fields {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
+
+impl Fields {
+    /// A non-empty value.
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// The fields among `required` that are absent or empty.
+    pub(crate) fn missing(&self, required: &[&'static str]) -> Vec<&'static str> {
+        required
+            .iter()
+            .copied()
+            .filter(|k| self.get(k).is_none())
+            .collect()
+    }
+}
+
+/// Which secret group a field belongs to (DI0 `SECRET_LABEL_MAP`).
+fn group_of(field: &str) -> &'static str {
+    match field {
+        "username" | "password" | "uris" | "read-only-uris" => "user",
+        "tls" | "tls-ca" => "tls",
+        "mtls-cert" => "mtls",
+        "entity-name" | "entity-password" => "entity",
+        _ => "extra",
+    }
+}
+
+/// Reads the remote app databag and the secrets of the groups that `fields` belong to.
+pub(crate) fn read(
+    tools: &dyn HookTools,
+    rel: &RelationRef,
+    remote_app: &str,
+    fields: &[&str],
+) -> Result<Result<Fields, NotReady>, ToolError> {
+    let bag = tools.relation_get(rel, remote_app, true)?;
+    let mut out: BTreeMap<String, String> = fields
+        .iter()
+        .filter_map(|f| bag.get(*f).map(|v| (f.to_string(), v.clone())))
+        .collect();
+    let mut groups: Vec<&str> = fields.iter().map(|f| group_of(f)).collect();
+    groups.dedup();
+    for group in groups {
+        let Some(uri) = bag
+            .get(&format!("secret-{group}"))
+            .filter(|u| !u.is_empty())
+        else {
+            continue;
+        };
+        let label = format!("{}.{}.{group}.secret", rel.endpoint, rel.id);
+        match tools.secret_get(Some(uri), Some(&label), SecretRead::Refresh) {
+            Ok(content) => {
+                for f in fields.iter().filter(|f| group_of(f) == group) {
+                    if let Some(v) = content.get(f) {
+                        out.insert(f.to_string(), v.to_string());
+                    }
+                }
+            }
+            Err(e @ (ToolError::SecretNotFound { .. } | ToolError::Failed { .. })) => {
+                return Ok(Err(NotReady::SecretUnreadable {
+                    group: group.to_string(),
+                    reason: e.to_string(),
+                }))
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Ok(Fields(out)))
+}
+
+/// The CA from a `tls-ca` field, if it is a PEM certificate. Older providers put `enabled` or
+/// `disabled` there (relations.md §2.1): those mean "no CA".
+pub(crate) fn pem_ca(value: Option<&str>) -> Option<String> {
+    value
+        .map(str::trim)
+        .filter(|v| v.starts_with("-----BEGIN"))
+        .map(|v| format!("{v}\n"))
+}
+
+/// TLS on ⇔ `tls` ∈ {`enabled`, `true`} (not Python truthiness: `disabled` is off).
+pub(crate) fn tls_on(value: Option<&str>) -> bool {
+    matches!(value.map(str::trim), Some("enabled" | "true" | "True"))
+}

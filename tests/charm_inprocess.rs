@@ -1,0 +1,386 @@
+//! The charm in-process (tier 2 of design.md §4): a whole Juju world as data (MemoryTools),
+//! an in-memory Kafka Connect behind the driver's port, one hook, then the world after.
+
+use mirrormaker_integrator::charm::{self, ConnectApi, ConnectFailure};
+use mirrormaker_integrator::juju::memory::{MemoryTools, Relation, SecretRecord, State};
+use mirrormaker_integrator::juju::{Event, StatusKind};
+use mirrormaker_integrator::mirror::DesiredConnector;
+use mirrormaker_integrator::reconcile::{Actual, ActualConnector, TaskState};
+use mirrormaker_integrator::relations::ConnectData;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+const UUID: &str = "5b2e4a3c-1d2e-4f60-8a9b-0c1d2e3f4a5b";
+const UUID_HEX: &str = "5b2e4a3c1d2e4f608a9b0c1d2e3f4a5b";
+const PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
+
+/// An in-memory Connect: stored configs and statuses, and a log of every write.
+#[derive(Default)]
+struct Connect {
+    actual: Actual,
+    writes: Vec<String>,
+    validation_errors: Vec<String>,
+}
+
+#[derive(Clone, Default)]
+struct FakeConnect(Rc<RefCell<Connect>>);
+
+impl ConnectApi for FakeConnect {
+    fn list(&self) -> Result<Actual, ConnectFailure> {
+        Ok(self.0.borrow().actual.clone())
+    }
+    fn validate(&self, _c: &DesiredConnector) -> Result<Vec<String>, ConnectFailure> {
+        Ok(self.0.borrow().validation_errors.clone())
+    }
+    fn put(&self, name: &str, config: &BTreeMap<String, String>) -> Result<(), ConnectFailure> {
+        let mut c = self.0.borrow_mut();
+        c.writes.push(format!("PUT {name}"));
+        let mut stored = config.clone();
+        stored.insert("name".into(), name.into());
+        c.actual
+            .connectors
+            .entry(name.to_string())
+            .or_default()
+            .config = stored;
+        Ok(())
+    }
+    fn delete(&self, name: &str) -> Result<(), ConnectFailure> {
+        let mut c = self.0.borrow_mut();
+        c.writes.push(format!("DELETE {name}"));
+        c.actual.connectors.remove(name);
+        Ok(())
+    }
+}
+
+fn kafka_relation(endpoint: &str, id: u64, app: &str, secret: &str) -> Relation {
+    Relation {
+        endpoint: endpoint.into(),
+        id,
+        remote_app: app.into(),
+        remote_units: vec![format!("{app}/0")],
+        remote_app_data: [
+            ("endpoints", format!("127.0.0.1:{}", 9000 + id)),
+            ("tls", "enabled".to_string()),
+            ("secret-user", format!("secret:{secret}-user")),
+            ("secret-tls", format!("secret:{secret}-tls")),
+            ("topic", "__mirrormaker-user".to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect(),
+        ..Default::default()
+    }
+}
+
+fn secret(content: &[(&str, &str)]) -> SecretRecord {
+    SecretRecord {
+        revisions: vec![content
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()],
+        ..Default::default()
+    }
+}
+
+/// mirrormaker/0 (leader) with kafka-a on source, kafka-b on target, kafka-connect on connect-client.
+fn world() -> State {
+    let mut s = State {
+        app: "mirrormaker".into(),
+        unit: "mirrormaker/0".into(),
+        leader: true,
+        ..Default::default()
+    };
+    s.config.insert("topics".into(), "orders\\..*".into());
+    s.relations
+        .push(kafka_relation("source", 3, "kafka-a", "a"));
+    s.relations
+        .push(kafka_relation("target", 4, "kafka-b", "b"));
+    s.relations.push(Relation {
+        endpoint: "connect-client".into(),
+        id: 5,
+        remote_app: "kafka-connect".into(),
+        remote_units: vec!["kafka-connect/0".into()],
+        remote_app_data: [
+            ("endpoints", "http://127.0.0.1:8083"),
+            ("secret-user", "secret:c-user"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect(),
+        ..Default::default()
+    });
+    for (id, user) in [("a", "relation-3"), ("b", "relation-4")] {
+        s.secrets.insert(
+            format!("secret:{id}-user"),
+            secret(&[("username", user), ("password", "pw-kafka-secret")]),
+        );
+        s.secrets
+            .insert(format!("secret:{id}-tls"), secret(&[("tls-ca", PEM)]));
+    }
+    s.secrets.insert(
+        "secret:c-user".into(),
+        secret(&[
+            ("username", "relation-5"),
+            ("password", "pw-connect-secret"),
+        ]),
+    );
+    s
+}
+
+fn hook(name: &str, relation: Option<(&str, u64, &str)>) -> Event {
+    let mut env: BTreeMap<&str, String> = BTreeMap::new();
+    env.insert("JUJU_UNIT_NAME", "mirrormaker/0".into());
+    env.insert("JUJU_MODEL_UUID", UUID.into());
+    env.insert("JUJU_DISPATCH_PATH", format!("hooks/{name}"));
+    if let Some((ep, id, app)) = relation {
+        env.insert("JUJU_RELATION_ID", format!("{ep}:{id}"));
+        env.insert("JUJU_REMOTE_APP", app.into());
+    }
+    Event::from_vars(|k| env.get(k).cloned()).unwrap()
+}
+
+fn run(state: State, event: &Event, connect: &FakeConnect) -> State {
+    let tools = MemoryTools::new(state);
+    let c = connect.clone();
+    let factory = move |_: &ConnectData| -> Result<Box<dyn ConnectApi>, ConnectFailure> {
+        Ok(Box::new(c.clone()))
+    };
+    charm::run(event, &tools, &factory).expect("hook succeeds");
+    tools.into_state()
+}
+
+fn name(kind: &str, alias: &str) -> String {
+    format!("mirror_{kind}_{alias}_r5_{UUID_HEX}")
+}
+
+/// Marks every stored connector RUNNING with one RUNNING task (what Connect converges to).
+fn all_running(connect: &FakeConnect) {
+    for c in connect.0.borrow_mut().actual.connectors.values_mut() {
+        c.state = Some("RUNNING".into());
+        c.tasks = vec![TaskState {
+            id: 0,
+            state: "RUNNING".into(),
+            trace: None,
+        }];
+    }
+}
+
+// Proves a lone charm is blocked and names every missing relation, on unit and app.
+#[test]
+fn no_relations_blocks_naming_them() {
+    let mut s = world();
+    s.relations.clear();
+    let out = run(s, &hook("install", None), &FakeConnect::default());
+    let st = out.unit_status.unwrap();
+    assert_eq!(st.kind, StatusKind::Blocked);
+    assert_eq!(
+        st.message,
+        "missing relation(s): source, target, connect-client (juju integrate)"
+    );
+    assert_eq!(out.app_status.unwrap().message, st.message);
+}
+
+// Proves the leader writes the data_interfaces requests byte for byte, creates the three
+// connectors in dependency order, and waits (not active) until Connect reports them running.
+#[test]
+fn leader_requests_users_and_creates_connectors_in_order() {
+    let connect = FakeConnect::default();
+    let out = run(world(), &hook("config-changed", None), &connect);
+    let source = &out.relations[0];
+    assert_eq!(source.local_app.get("topic").unwrap(), "__mirrormaker-user");
+    assert_eq!(source.local_app.get("extra-user-roles").unwrap(), "admin");
+    assert_eq!(
+        source.local_app.get("requested-secrets").unwrap(),
+        r#"["username", "password", "tls", "tls-ca", "uris", "read-only-uris", "entity-name", "entity-password"]"#
+    );
+    assert_eq!(
+        source.local_app.get("provided-secrets").unwrap(),
+        r#"["mtls-cert"]"#
+    );
+    assert_eq!(
+        source.local_unit.get("provided-secrets").unwrap(),
+        r#"["mtls-cert"]"#
+    );
+    assert_eq!(
+        out.relations[2].local_app.get("plugin-url").unwrap(),
+        "NOT-REQUIRED"
+    );
+    assert!(!out.relations[2].local_app.contains_key("topic"));
+    assert_eq!(
+        connect.0.borrow().writes,
+        vec![
+            format!("PUT {}", name("source", "kafka-a")),
+            format!("PUT {}", name("checkpoint", "kafka-a")),
+            format!("PUT {}", name("heartbeat", "kafka-a")),
+        ]
+    );
+    let st = out.unit_status.unwrap();
+    assert_eq!(st.kind, StatusKind::Waiting, "{st}");
+    assert!(st.message.contains("starting"), "{st}");
+}
+
+// Proves a converged model is active with zero writes, and a second pass changes nothing.
+#[test]
+fn converged_model_is_active_and_writes_nothing() {
+    let connect = FakeConnect::default();
+    let s = run(world(), &hook("config-changed", None), &connect);
+    all_running(&connect);
+    connect.0.borrow_mut().writes.clear();
+    let out = run(s, &hook("update-status", None), &connect);
+    assert!(
+        connect.0.borrow().writes.is_empty(),
+        "{:?}",
+        connect.0.borrow().writes
+    );
+    let st = out.unit_status.unwrap();
+    assert_eq!(
+        (st.kind, st.message.as_str()),
+        (
+            StatusKind::Active,
+            "replicating kafka-a -> kafka-b (3 connectors)"
+        )
+    );
+}
+
+// Proves an invalid regex blocks naming the option and leaves running connectors untouched.
+#[test]
+fn invalid_topics_blocks_and_holds() {
+    let connect = FakeConnect::default();
+    let mut s = run(world(), &hook("config-changed", None), &connect);
+    all_running(&connect);
+    connect.0.borrow_mut().writes.clear();
+    s.config.insert("topics".into(), "orders\\..*,[a".into());
+    let out = run(s, &hook("config-changed", None), &connect);
+    assert!(connect.0.borrow().writes.is_empty());
+    assert_eq!(connect.0.borrow().actual.connectors.len(), 3);
+    let st = out.unit_status.unwrap();
+    assert_eq!(st.kind, StatusKind::Blocked);
+    assert!(st.message.starts_with("invalid config 'topics'"), "{st}");
+}
+
+// Proves that a source whose credentials vanish (secret unreadable) holds its connectors
+// instead of deleting them, and says what it waits for.
+#[test]
+fn incomplete_source_holds_its_connectors() {
+    let connect = FakeConnect::default();
+    let mut s = run(world(), &hook("config-changed", None), &connect);
+    all_running(&connect);
+    connect.0.borrow_mut().writes.clear();
+    s.secrets.remove("secret:a-user");
+    let out = run(
+        s,
+        &hook("source-relation-changed", Some(("source", 3, "kafka-a"))),
+        &connect,
+    );
+    assert!(
+        connect.0.borrow().writes.is_empty(),
+        "{:?}",
+        connect.0.borrow().writes
+    );
+    assert_eq!(out.unit_status.unwrap().kind, StatusKind::Waiting);
+}
+
+// Proves fan-in: a second source gets its own three connectors; breaking its relation deletes
+// exactly those (reverse order), and a connector created by hand is never touched.
+#[test]
+fn fan_in_and_removal_touch_only_our_connectors() {
+    let connect = FakeConnect::default();
+    connect.0.borrow_mut().actual.connectors.insert(
+        "by-hand".into(),
+        ActualConnector {
+            state: Some("RUNNING".into()),
+            ..Default::default()
+        },
+    );
+    let mut s = world();
+    s.relations
+        .push(kafka_relation("source", 6, "kafka-c", "c"));
+    s.secrets.insert(
+        "secret:c-user".into(),
+        secret(&[("username", "relation-6"), ("password", "pw-c")]),
+    );
+    s.secrets
+        .insert("secret:c-tls".into(), secret(&[("tls-ca", PEM)]));
+    // connect-client's user secret shares the id "secret:c-user" in this fixture; give Connect its own.
+    s.relations[2]
+        .remote_app_data
+        .insert("secret-user".into(), "secret:connect-user".into());
+    s.secrets.insert(
+        "secret:connect-user".into(),
+        secret(&[("username", "relation-5"), ("password", "pw-connect")]),
+    );
+    let s = run(s, &hook("config-changed", None), &connect);
+    assert_eq!(connect.0.borrow().writes.len(), 6);
+    connect.0.borrow_mut().writes.clear();
+
+    let out = run(
+        s,
+        &hook("source-relation-broken", Some(("source", 6, "kafka-c"))),
+        &connect,
+    );
+    assert_eq!(
+        connect.0.borrow().writes,
+        vec![
+            format!("DELETE {}", name("heartbeat", "kafka-c")),
+            format!("DELETE {}", name("checkpoint", "kafka-c")),
+            format!("DELETE {}", name("source", "kafka-c")),
+        ]
+    );
+    assert!(connect.0.borrow().actual.connectors.contains_key("by-hand"));
+    assert!(connect
+        .0
+        .borrow()
+        .actual
+        .connectors
+        .contains_key(&name("source", "kafka-a")));
+    drop(out);
+}
+
+// Proves a non-leader writes nothing: no relation request, no Connect write, no app status.
+#[test]
+fn follower_writes_nothing() {
+    let connect = FakeConnect::default();
+    let mut s = world();
+    s.leader = false;
+    let out = run(s, &hook("config-changed", None), &connect);
+    assert!(connect.0.borrow().writes.is_empty());
+    assert!(out.relations.iter().all(|r| r.local_app.is_empty()));
+    assert!(out.app_status.is_none());
+    assert!(
+        !out.calls.iter().any(|c| c.starts_with("relation-set")),
+        "{:?}",
+        out.calls
+    );
+}
+
+// Proves Connect's validation errors block with the connector named, and nothing is written.
+#[test]
+fn validation_errors_block_before_writing() {
+    let connect = FakeConnect::default();
+    connect.0.borrow_mut().validation_errors = vec!["Missing required configuration \"x\"".into()];
+    let out = run(world(), &hook("config-changed", None), &connect);
+    assert!(connect.0.borrow().writes.is_empty());
+    let st = out.unit_status.unwrap();
+    assert_eq!(st.kind, StatusKind::Blocked);
+    assert!(
+        st.message
+            .contains("Kafka Connect rejects mirror_source_kafka-a"),
+        "{st}"
+    );
+}
+
+// Proves no password reaches a status, a log line or a hook-tool call line.
+#[test]
+fn secrets_never_leave() {
+    let connect = FakeConnect::default();
+    let out = run(world(), &hook("config-changed", None), &connect);
+    let mut text = format!("{:?} {:?} {:?}", out.unit_status, out.app_status, out.calls);
+    for (_, l) in &out.logs {
+        text.push_str(l);
+    }
+    assert!(
+        !text.contains("pw-kafka-secret") && !text.contains("pw-connect-secret"),
+        "{text}"
+    );
+}
