@@ -2,7 +2,9 @@
 //! later tests rely on — topics (create, list, describe/alter config), consumer-group offsets
 //! (commit, read), ACLs (list, remove, add) with the authorizer really enforcing them, the
 //! `producer`/`consumer`/`admin` roles of `provision-kafka`, an idempotent
-//! `provision-connect` (no restart when nothing changed), and `backend-files` for juju-sim.
+//! `provision-connect` (no restart when nothing changed), `backend-files` for juju-sim, and
+//! that the worker's JsonConverter (as in Charmed Kafka Connect) really corrupts records when
+//! an MM2 connector config forgets the ByteArray converters — so the charm's tests can catch it.
 //!
 //! Needs the jars: run `harness/kafka-bed/fetch.sh` first; without them this test FAILS.
 
@@ -150,6 +152,79 @@ fn helpers_and_provisioning_work_against_real_kafka() {
     ]);
     let restarts = std::fs::read_to_string(bed.state.connect.dir.join("restarts.log")).unwrap();
     assert_eq!(restarts.lines().count(), 1, "{restarts}");
+
+    // A MirrorSourceConnector WITHOUT ByteArray converters: the worker's JsonConverter wraps
+    // keys/values as {"schema":…,"payload":<base64>} on kafka-b.
+    kafka_bed(&[
+        "provision-kafka",
+        "--dir",
+        &d,
+        "--cluster",
+        "kafka-a",
+        "--user",
+        "relation-5",
+        "--password",
+        "pw5",
+        "--roles",
+        "admin",
+    ]);
+    kafka_bed(&[
+        "provision-kafka",
+        "--dir",
+        &d,
+        "--cluster",
+        "kafka-b",
+        "--user",
+        "relation-6",
+        "--password",
+        "pw6",
+        "--roles",
+        "admin",
+    ]);
+    a.create_topic("orders.json", 1, 1, &[]).unwrap();
+    let sent = a.produce("orders.json", &sample_records(3, "j")).unwrap();
+    let mut cfg = serde_json::json!({
+        "connector.class": "org.apache.kafka.connect.mirror.MirrorSourceConnector",
+        "tasks.max": "1",
+        "source.cluster.alias": "kafka-a",
+        "target.cluster.alias": "kafka-b",
+        "topics": "orders\\.json",
+        "replication.factor": "-1",
+        "offset-syncs.topic.location": "target",
+        "offset-syncs.topic.replication.factor": "-1",
+    });
+    for (prefix, cluster, user, pw) in [
+        ("source.cluster.", "kafka-a", "relation-5", "pw5"),
+        ("target.cluster.", "kafka-b", "relation-6", "pw6"),
+        ("producer.override.", "kafka-b", "relation-6", "pw6"),
+    ] {
+        let c = &bed.state.clusters[cluster];
+        for (k, v) in [
+            ("bootstrap.servers", c.bootstrap.clone()),
+            ("security.protocol", "SASL_SSL".into()),
+            ("sasl.mechanism", "SCRAM-SHA-512".into()),
+            ("sasl.jaas.config", kafka_bed::tool::jaas(user, pw)),
+            ("ssl.truststore.type", "PEM".into()),
+            ("ssl.truststore.certificates", c.ca_pem.clone()),
+        ] {
+            cfg[format!("{prefix}{k}")] = v.into();
+        }
+    }
+    let rest = bed.connect_admin().unwrap();
+    let resp = rest.put("/connectors/no-converters/config", &cfg).unwrap();
+    assert_eq!(resp.status, 201, "{}", resp.body);
+    let got = bed
+        .kafka("kafka-b")
+        .unwrap()
+        .consume("kafka-a.orders.json", 3, Duration::from_secs(120))
+        .unwrap();
+    assert_eq!(got.len(), 3);
+    assert_ne!(
+        got[0].key, sent[0].key,
+        "JsonConverter should have rewritten the key"
+    );
+    let key = String::from_utf8_lossy(got[0].key.as_deref().unwrap()).into_owned();
+    assert!(key.contains("\"payload\""), "{key}");
 
     // backend-files for juju-sim.
     let out_dir = dir.join("backends");
