@@ -82,6 +82,7 @@ impl Bed {
         let home = home();
         fs::create_dir_all(run_dir)?;
         let run_dir = run_dir.canonicalize()?;
+        clear_previous_run(&run_dir)?;
         let ports = free_ports(7)?;
 
         // --- clusters: certificates, configs, storage format (both in parallel)
@@ -330,6 +331,30 @@ impl Drop for Bed {
     fn drop(&mut self) {
         self.shutdown();
     }
+}
+
+/// A run directory may be reused: refuse if a bed still runs there, else remove what a
+/// previous run left (formatted log dirs would make `kafka-storage format` fail).
+fn clear_previous_run(run_dir: &Path) -> Result<()> {
+    if let Ok(old) = BedState::load(run_dir) {
+        if old.supervisor_pid != std::process::id() && crate::process::pid_alive(old.supervisor_pid)
+        {
+            return Err(err!(
+                "a bed is still running in {} (pid {}); stop it first (kafka-bed down --dir {})",
+                run_dir.display(),
+                old.supervisor_pid,
+                run_dir.display()
+            ));
+        }
+    }
+    for sub in [KAFKA_A, KAFKA_B, "connect", "tmp"] {
+        let p = run_dir.join(sub);
+        if p.exists() {
+            fs::remove_dir_all(&p)?;
+        }
+    }
+    let _ = fs::remove_file(BedState::path(run_dir));
+    Ok(())
 }
 
 /// VmRSS of a pid in KiB (0 if gone).
