@@ -20,6 +20,7 @@ verbs:
   integrate A[:EP] B[:EP]    remove-relation A[:EP] B[:EP] | ID
   config APP [k=v ...] [--reset k[,k...]]     (no k=v: print the values)
   run UNIT ACTION [k=v ...]  status [--format json|tabular]
+  refresh APP [--path CHARM]  (upgrade-charm → config-changed on every unit)
   update-status              elect UNIT      resolve UNIT [--no-retry]
   debug-log                  secrets [--format json]
   hooks [--unit UNIT] [--format json]        show-relation ID     dump";
@@ -93,6 +94,10 @@ fn run(mut args: Vec<String>) -> Result<i32> {
     if !Model::state_path(&dir).exists() {
         init(&dir, None)?;
     }
+    // One verb at a time per model (hook tools run inside the verb and do not take the lock).
+    let lock_path = dir.join("lock");
+    let lock = std::fs::File::create(&lock_path).map_err(|e| Error::io(&lock_path, e))?;
+    lock.lock().map_err(|e| Error::io(&lock_path, e))?;
     let mut model = Model::load(&dir)?;
     let code = match verb.as_str() {
         "deploy" => deploy(&mut model, &dir, args)?,
@@ -120,6 +125,7 @@ fn run(mut args: Vec<String>) -> Result<i32> {
         "integrate" | "relate" => integrate(&mut model, &args)?,
         "remove-relation" => remove_relation(&mut model, &args)?,
         "config" => config(&mut model, args)?,
+        "refresh" | "upgrade-charm" => refresh(&mut model, &dir, args)?,
         "run" => return run_action(&mut model, &dir, args),
         "status" => {
             let fmt = one(take_opt(&mut args, &["--format"])?).unwrap_or_else(|| "tabular".into());
@@ -535,6 +541,39 @@ fn config(model: &mut Model, mut args: Vec<String>) -> Result<i32> {
             model.enqueue(&u, crate::state::EventKind::ConfigChanged);
         }
     }
+    Ok(0)
+}
+
+fn refresh(model: &mut Model, dir: &Path, mut args: Vec<String>) -> Result<i32> {
+    let path = one(take_opt(&mut args, &["--path"])?);
+    let app = args
+        .first()
+        .ok_or_else(|| Error::usage("usage: refresh APP [--path CHARM]"))?
+        .clone();
+    let a = model.app_mut(&app)?;
+    if a.sim.is_some() {
+        return Err(Error::run(format!(
+            "application \"{app}\" is simulated; nothing to refresh"
+        )));
+    }
+    if let Some(p) = path {
+        a.charm_source = Some(absolute(Path::new(&p))?);
+    }
+    let src = a.charm_source.clone().expect("charm app has a source");
+    for u in model.units_of(&app) {
+        let d = model.units[&u].charm_dir.clone();
+        let _ = std::fs::remove_dir_all(&d);
+        charm::install(&src, &d)?;
+    }
+    if let Some(u) = model.units_of(&app).first() {
+        let meta = charm::read_meta(&model.units[u].charm_dir)?;
+        model.app_mut(&app)?.meta = meta;
+    }
+    for u in model.units_of(&app) {
+        model.enqueue(&u, crate::state::EventKind::UpgradeCharm);
+        model.enqueue(&u, crate::state::EventKind::ConfigChanged);
+    }
+    let _ = dir;
     Ok(0)
 }
 

@@ -267,3 +267,18 @@ fn ping_pong_is_bounded() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("did not settle"), "{}", r.stderr);
 }
+
+/// Proves `refresh` re-installs the charm and runs upgrade-charm → config-changed (no start),
+/// as Juju does on machines.
+#[test]
+fn refresh_runs_upgrade_charm() {
+    let sim = Sim::new();
+    let charm = sim.charm("app", REQUIRER_META, CONFIG, "");
+    sim.ok(&["deploy", charm.to_str().unwrap(), "app"]);
+    let n = sim.hooks_of("app/0").len();
+    sim.ok(&["refresh", "app"]);
+    assert_eq!(
+        sim.hooks_of("app/0")[n..],
+        ["upgrade-charm", "config-changed"]
+    );
+}

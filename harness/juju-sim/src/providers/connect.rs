@@ -258,3 +258,24 @@ fn chain(e: &dyn std::error::Error) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_managed;
+
+    /// Pins the clean-up matcher to KC's `.+?r<id>_[0-9a-f]{32}$`.
+    #[test]
+    fn managed_connector_names() {
+        let h = "0123456789abcdef0123456789abcdef";
+        assert!(is_managed(&format!("mirror_source_a_r7_{h}"), 7));
+        assert!(is_managed(&format!("xr7_{h}"), 7));
+        assert!(
+            !is_managed(&format!("r7_{h}"), 7),
+            "needs at least one char before r"
+        );
+        assert!(!is_managed(&format!("mirror_r17_{h}"), 7));
+        assert!(!is_managed(&format!("mirror_r7_{}", h.to_uppercase()), 7));
+        assert!(!is_managed(&format!("mirror_r7_{h}0"), 7));
+        assert!(!is_managed("mirror_r7_", 7));
+    }
+}
