@@ -66,3 +66,4 @@ pub fn charmcraft() -> PathBuf {
     );
     p
 }
+pub mod e2e;
