@@ -678,7 +678,7 @@ fn status_view(model: &Model) -> Value {
                 un.clone(),
                 json!({
                     "workload-status": {"current": w.status, "message": w.message},
-                    "juju-status": {"current": if u.queue.is_empty() { "idle" } else { "executing" }},
+                    "juju-status": {"current": if u.queue.is_empty() || u.agent != Agent::Idle { "idle" } else { "executing" }},
                     "leader": model.is_leader(&un),
                     "address": u.address,
                     "open-ports": u.ports.iter().collect::<Vec<_>>(),

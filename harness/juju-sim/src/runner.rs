@@ -289,21 +289,84 @@ pub fn dispatch(model: &Model, model_dir: &Path, unit: &str, kind: &EventKind) -
         }
     }
     cmd.envs(&env).env("PATH", path);
-    let out = cmd.output().map_err(|e| {
-        Error::run(format!(
-            "cannot run {}/dispatch: {e}",
-            u.charm_dir.display()
-        ))
-    })?;
-    let code = out.status.code().unwrap_or(128);
+    let (code, stdout, stderr) = run_with_timeout(cmd, &u.charm_dir, hook_timeout())?;
     let text = std::fs::read_to_string(&cpath).map_err(|e| Error::io(&cpath, e))?;
     let cf: CtxFile = serde_json::from_str(&text).map_err(|e| Error::parse("context file", e))?;
     let _ = std::fs::remove_file(&cpath);
     Ok(Outcome {
         code,
         after: cf.model,
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        stdout,
+        stderr,
         env,
     })
+}
+
+/// Hook time limit: `JUJU_SIM_HOOK_TIMEOUT` seconds, default 600.
+fn hook_timeout() -> std::time::Duration {
+    let secs = std::env::var("JUJU_SIM_HOOK_TIMEOUT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(600);
+    std::time::Duration::from_secs(secs)
+}
+
+/// Run dispatch in its own process group; on timeout kill that group and report exit 124
+/// (a hook failure) with a note on stderr.
+fn run_with_timeout(
+    mut cmd: Command,
+    charm_dir: &Path,
+    limit: std::time::Duration,
+) -> Result<(i32, String, String)> {
+    use std::io::Read;
+    use std::os::unix::process::CommandExt;
+    cmd.process_group(0);
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| Error::run(format!("cannot run {}/dispatch: {e}", charm_dir.display())))?;
+    let mut out_pipe = child.stdout.take().expect("piped");
+    let mut err_pipe = child.stderr.take().expect("piped");
+    let out_t = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = out_pipe.read_to_end(&mut b);
+        b
+    });
+    let err_t = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = err_pipe.read_to_end(&mut b);
+        b
+    });
+    let start = std::time::Instant::now();
+    let mut timed_out = false;
+    let status = loop {
+        if let Some(st) = child.try_wait().map_err(|e| Error::io("dispatch", e))? {
+            break Some(st);
+        }
+        if start.elapsed() > limit {
+            timed_out = true;
+            // Kill the hook's own process group (it was started by us, above).
+            let _ = Command::new("kill")
+                .arg("-KILL")
+                .arg("--")
+                .arg(format!("-{}", child.id()))
+                .status();
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    let stdout = String::from_utf8_lossy(&out_t.join().unwrap_or_default()).into_owned();
+    let mut stderr = String::from_utf8_lossy(&err_t.join().unwrap_or_default()).into_owned();
+    let code = match status {
+        Some(st) => st.code().unwrap_or(128),
+        None => 124,
+    };
+    if timed_out {
+        stderr.push_str(&format!(
+            "juju-sim: hook killed after {}s\n",
+            limit.as_secs()
+        ));
+    }
+    Ok((code, stdout, stderr))
 }

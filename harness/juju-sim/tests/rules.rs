@@ -351,3 +351,26 @@ fn action_validation_and_failure() {
         .unwrap()
         .starts_with("action-"));
 }
+
+/// Proves a hook that hangs is killed after JUJU_SIM_HOOK_TIMEOUT seconds and counts as a
+/// failed hook (unit in error), so a stuck charm cannot hang a test.
+#[test]
+fn hanging_hook_is_killed() {
+    let sim = Sim::new();
+    let charm = sim.charm("slow", "", "", "");
+    sim.handler("slow", "install", "sleep 30\n");
+    let r = std::process::Command::new(env!("CARGO_BIN_EXE_juju-sim"))
+        .arg("--model")
+        .arg(&sim.model)
+        .args(["deploy", charm.to_str().unwrap(), "slow"])
+        .env("SIM_TEST_HOOKS", &sim.hooks_dir)
+        .env("JUJU_SIM_HOOK_TIMEOUT", "1")
+        .output()
+        .unwrap();
+    assert!(r.status.success());
+    assert_eq!(
+        sim.hooks(),
+        [("slow/0".to_string(), "install".to_string(), 124)]
+    );
+    assert!(sim.ok(&["debug-log"]).contains("hook killed after 1s"));
+}
