@@ -70,6 +70,9 @@ t secnone secret-get --format=json
 t secboth secret-get --format=json secret:aaaaaaaaaaaaaaaaaaaa --peek --refresh
 t secmissing secret-get --format=json secret:aaaaaaaaaaaaaaaaaaaa
 t extra relation-ids source extra
+t rmg relation-model-get -r source:1 --format=json
+t net network-get source --format=json
+t netbad network-get nosuch --format=json
 "#,
     );
     sim.ok(&["run", "req/0", "probe"]);
@@ -185,6 +188,14 @@ t extra relation-ids source extra
     );
     let log = sim.ok(&["debug-log"]);
     assert!(log.contains("req/0: WARNING hello from probe"), "{log}");
+    let uuid = sim.dump()["uuid"].as_str().unwrap().to_string();
+    check(&sim, "rmg", &format!("{{\"uuid\":\"{uuid}\"}}\n"), "", 0);
+    let net: serde_json::Value = serde_json::from_str(&sim.out("net").0).unwrap();
+    assert!(net["ingress-addresses"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("10.71."));
+    assert_eq!(sim.out("netbad").2, 1);
     let st = sim.status();
     assert_eq!(
         st["applications"]["req"]["units"]["req/0"]["workload-status"]["current"],

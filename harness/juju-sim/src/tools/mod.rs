@@ -46,6 +46,8 @@ pub const TOOL_NAMES: &[&str] = &[
     "open-port",
     "close-port",
     "opened-ports",
+    "relation-model-get",
+    "network-get",
 ];
 
 /// The running hook as a tool sees it.
@@ -276,6 +278,8 @@ fn run(t: &mut Tool, tool: &str, argv: &[String], out: &mut String) -> Result<()
         "open-port" => misc::port(t, argv, true),
         "close-port" => misc::port(t, argv, false),
         "opened-ports" => misc::opened_ports(t, argv, out),
+        "relation-model-get" => relation::model_get(t, argv, out),
+        "network-get" => relation::network_get(t, argv, out),
         other => Err(Error::usage(format!("unknown hook tool {other:?}"))),
     }
 }

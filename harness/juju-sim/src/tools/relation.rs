@@ -215,3 +215,62 @@ pub fn set(t: &mut Tool, argv: &[String]) -> Result<()> {
     t.touch();
     Ok(())
 }
+
+/// `relation-model-get [-r ID]` → `{"uuid": <model uuid>}` (no cross-model relations here).
+pub fn model_get(t: &mut Tool, argv: &[String], out: &mut String) -> Result<()> {
+    let a = parse(argv, &[R, FORMAT])?;
+    let fmt = a.format()?;
+    required_id(t, a.get("r"))?;
+    no_more(&a.pos)?;
+    let mut m = Map::new();
+    m.insert("uuid".into(), Value::from(t.cf.model.uuid.clone()));
+    out.push_str(&emit(&Value::Object(m), fmt));
+    Ok(())
+}
+
+/// `network-get [-r ID] BINDING` → the unit's single address in Juju's shape.
+pub fn network_get(t: &mut Tool, argv: &[String], out: &mut String) -> Result<()> {
+    let a = parse(
+        argv,
+        &[
+            R,
+            FORMAT,
+            flag(&["primary-address"], false),
+            flag(&["bind-address"], false),
+            flag(&["ingress-address"], false),
+            flag(&["egress-subnets"], false),
+        ],
+    )?;
+    let fmt = a.format()?;
+    relation_id(t, a.get("r"))?;
+    let Some(binding) = a.pos.first() else {
+        return Err(Error::usage("no arguments specified"));
+    };
+    no_more(&a.pos[1..])?;
+    let meta = &t.cf.model.app(t.app())?.meta;
+    if meta.endpoint(binding).is_none() {
+        return Err(Error::run(format!(
+            "undefined for unit charm: endpoint {binding:?} not valid"
+        )));
+    }
+    let addr = t.cf.model.unit(t.unit())?.address.clone();
+    let v = if a.bool("primary-address")? || a.bool("ingress-address")? || a.bool("bind-address")? {
+        Value::from(addr)
+    } else if a.bool("egress-subnets")? {
+        Value::from(format!("{addr}/32"))
+    } else {
+        serde_json::json!({
+            "bind-addresses": [{
+                "mac-address": "",
+                "interface-name": "eth0",
+                "addresses": [{"hostname": "", "value": addr, "cidr": format!("{addr}/32"), "address": addr}],
+                "macaddress": "",
+                "interfacename": "eth0",
+            }],
+            "egress-subnets": [format!("{addr}/32")],
+            "ingress-addresses": [addr],
+        })
+    };
+    out.push_str(&emit(&v, fmt));
+    Ok(())
+}
