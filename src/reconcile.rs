@@ -26,7 +26,8 @@
 use crate::mirror::render::NAME_PREFIX;
 use crate::mirror::sensitive::{display_value, masked};
 use crate::mirror::{model_uuid_hex, ConnectorKind, DesiredConnector, MirrorError};
-use std::collections::BTreeMap;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 /// Which connector names belong to this application (one `connect-client` relation in one model).
@@ -57,11 +58,13 @@ impl Owner {
 }
 
 /// A task as Connect reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TaskState {
     pub id: u32,
     /// `RUNNING`, `FAILED`, `PAUSED`, `UNASSIGNED`, `RESTARTING`.
     pub state: String,
+    /// `host:port` of the worker running it, as Connect reports it.
+    pub worker_id: Option<String>,
     /// First lines of the Java stack trace of a FAILED task (already redacted by the client).
     pub trace: Option<String>,
 }
@@ -73,6 +76,10 @@ pub struct ActualConnector {
     pub config: BTreeMap<String, String>,
     /// Connector state; `None` when Connect has no status yet (just created or unassigned).
     pub state: Option<String>,
+    /// `host:port` of the worker running the connector instance.
+    pub worker_id: Option<String>,
+    /// First lines of the connector's own trace when it is FAILED (already redacted).
+    pub trace: Option<String>,
     pub tasks: Vec<TaskState>,
 }
 
@@ -81,8 +88,17 @@ impl fmt::Debug for ActualConnector {
         f.debug_struct("ActualConnector")
             .field("config", &masked(&self.config))
             .field("state", &self.state)
+            .field("worker_id", &self.worker_id)
+            .field("trace", &self.trace)
             .field("tasks", &self.tasks)
             .finish()
+    }
+}
+
+impl ActualConnector {
+    /// True when the connector or any of its tasks is FAILED.
+    pub fn any_failed(&self) -> bool {
+        self.state.as_deref() == Some("FAILED") || self.tasks.iter().any(|t| t.state == "FAILED")
     }
 }
 
@@ -92,7 +108,7 @@ pub struct Actual {
     pub connectors: BTreeMap<String, ActualConnector>,
 }
 
-/// What apply does. (Issue 7 adds Pause/Resume/Restart.)
+/// What apply does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Action {
@@ -102,6 +118,17 @@ pub enum Action {
     Update,
     /// `DELETE /connectors/<name>` (404 = already done).
     Delete,
+    /// `PUT /connectors/<name>/pause` (202; idempotent).
+    Pause,
+    /// `PUT /connectors/<name>/stop` (204; idempotent; keeps offsets, drops task configs).
+    Stop,
+    /// `PUT /connectors/<name>/resume` (202; PAUSED or STOPPED → RUNNING).
+    Resume,
+    /// `POST /connectors/<name>/restart?includeTasks=…&onlyFailed=…` (202).
+    Restart {
+        include_tasks: bool,
+        only_failed: bool,
+    },
 }
 
 impl Action {
@@ -110,6 +137,10 @@ impl Action {
             Action::Create => '+',
             Action::Update => '~',
             Action::Delete => '-',
+            Action::Pause => '=',
+            Action::Stop => '#',
+            Action::Resume => '>',
+            Action::Restart { .. } => '*',
         }
     }
 
@@ -118,7 +149,16 @@ impl Action {
             Action::Create => "create",
             Action::Update => "update",
             Action::Delete => "delete",
+            Action::Pause => "pause",
+            Action::Stop => "stop",
+            Action::Resume => "resume",
+            Action::Restart { .. } => "restart",
         }
+    }
+
+    /// True for the steps that PUT a config (and so are validated first).
+    pub fn writes_config(self) -> bool {
+        matches!(self, Action::Create | Action::Update)
     }
 }
 
@@ -132,6 +172,16 @@ pub enum Reason {
     ConfigDrift,
     /// Owned by this application and no longer desired (source relation removed, option off).
     NotDesired,
+    /// The operator paused it (`pause` action) and Connect reports another state.
+    OperatorPaused,
+    /// The operator stopped it (`stop` action) and Connect reports another state.
+    OperatorStopped,
+    /// The operator ran the `resume` action and Connect reports it PAUSED or STOPPED.
+    OperatorResumed,
+    /// The operator ran the `restart` action.
+    OperatorRestart,
+    /// It (or a task) is FAILED and the auto-restart backoff allows a restart now.
+    AutoRestart,
 }
 
 impl Reason {
@@ -141,6 +191,11 @@ impl Reason {
             Reason::NotInConnect => "not_in_connect",
             Reason::ConfigDrift => "config_drift",
             Reason::NotDesired => "not_desired",
+            Reason::OperatorPaused => "operator_paused",
+            Reason::OperatorStopped => "operator_stopped",
+            Reason::OperatorResumed => "operator_resumed",
+            Reason::OperatorRestart => "operator_restart",
+            Reason::AutoRestart => "auto_restart",
         }
     }
 }
@@ -227,6 +282,16 @@ impl fmt::Display for Step {
                 show(&c.after)
             )?;
         }
+        if let Action::Restart {
+            include_tasks,
+            only_failed,
+        } = self.action
+        {
+            write!(
+                f,
+                "\n    includeTasks={include_tasks} onlyFailed={only_failed}"
+            )?;
+        }
         Ok(())
     }
 }
@@ -273,10 +338,70 @@ impl fmt::Display for Plan {
     }
 }
 
+/// A target state the operator asked for (`pause`/`stop` actions). Reconcile keeps it until
+/// the `resume` action clears it; it never resumes a connector by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Intent {
+    Paused,
+    Stopped,
+}
+
+impl Intent {
+    /// The Connect state that satisfies the intent.
+    pub fn state(self) -> &'static str {
+        match self {
+            Intent::Paused => "PAUSED",
+            Intent::Stopped => "STOPPED",
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Intent::Paused => "paused",
+            Intent::Stopped => "stopped",
+        }
+    }
+}
+
+/// How to restart one connector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RestartRequest {
+    pub include_tasks: bool,
+    pub only_failed: bool,
+    /// [`Reason::OperatorRestart`] or [`Reason::AutoRestart`].
+    pub reason: Reason,
+}
+
+/// What is asked on top of the desired configs, by connector name: the operator's standing
+/// intent, and one-shot resumes and restarts (from actions and the auto-restart backoff).
+/// Names that are not desired and owned are ignored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Requests {
+    pub intent: BTreeMap<String, Intent>,
+    pub resume: BTreeSet<String>,
+    pub restart: BTreeMap<String, RestartRequest>,
+}
+
 /// Compute the steps that take `actual` to `desired` for connectors `owner` owns.
 ///
 /// `desired` must be the complete set for this application (see the module doc).
 pub fn plan(desired: &[DesiredConnector], actual: &Actual, owner: &Owner) -> Plan {
+    plan_with(desired, actual, owner, &Requests::default())
+}
+
+/// [`plan`], plus the state steps `requests` call for, after the creates and updates and
+/// before the deletes:
+/// * an intent whose state Connect does not report → Pause / Stop (also right after a create);
+/// * a resume of a connector reported PAUSED or STOPPED, without an intent → Resume;
+/// * a restart of a connector Connect lists, without an intent → Restart. With `only_failed`
+///   the step exists only when the connector or a task is FAILED.
+pub fn plan_with(
+    desired: &[DesiredConnector],
+    actual: &Actual,
+    owner: &Owner,
+    requests: &Requests,
+) -> Plan {
     let mut upserts = Vec::new();
     for d in desired {
         debug_assert!(
@@ -331,6 +456,64 @@ pub fn plan(desired: &[DesiredConnector], actual: &Actual, owner: &Owner) -> Pla
         let rank = |k: Option<ConnectorKind>| k.map_or(0, |k| 3 - k as u8);
         (rank(a.kind), &a.name).cmp(&(rank(b.kind), &b.name))
     });
+    let mut states = Vec::new();
+    let mut ordered: Vec<&DesiredConnector> =
+        desired.iter().filter(|d| owner.owns(&d.name)).collect();
+    ordered.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+    for d in ordered {
+        let listed = actual.connectors.get(&d.name);
+        let state = listed.and_then(|a| a.state.as_deref());
+        let step = |action, reason, change: Option<(&str, &str)>| Step {
+            name: d.name.clone(),
+            kind: Some(d.kind),
+            action,
+            reason,
+            changes: change
+                .map(|(before, after)| {
+                    vec![KeyChange {
+                        key: "state".into(),
+                        before: Some(before.to_string()),
+                        after: Some(after.to_string()),
+                    }]
+                })
+                .unwrap_or_default(),
+            config: None,
+        };
+        if let Some(intent) = requests.intent.get(&d.name) {
+            if state != Some(intent.state()) {
+                let (action, reason) = match intent {
+                    Intent::Paused => (Action::Pause, Reason::OperatorPaused),
+                    Intent::Stopped => (Action::Stop, Reason::OperatorStopped),
+                };
+                states.push(step(
+                    action,
+                    reason,
+                    Some((state.unwrap_or("(none)"), intent.state())),
+                ));
+            }
+            continue;
+        }
+        if requests.resume.contains(&d.name) && matches!(state, Some("PAUSED" | "STOPPED")) {
+            states.push(step(
+                Action::Resume,
+                Reason::OperatorResumed,
+                Some((state.unwrap_or_default(), "RUNNING")),
+            ));
+        }
+        if let (Some(r), Some(a)) = (requests.restart.get(&d.name), listed) {
+            if !r.only_failed || a.any_failed() {
+                states.push(step(
+                    Action::Restart {
+                        include_tasks: r.include_tasks,
+                        only_failed: r.only_failed,
+                    },
+                    r.reason,
+                    None,
+                ));
+            }
+        }
+    }
+    upserts.extend(states);
     upserts.extend(deletes);
     Plan {
         steps: upserts,
@@ -373,6 +556,45 @@ pub fn apply_to(plan: &Plan, actual: &mut Actual) {
             }
             Action::Delete => {
                 actual.connectors.remove(&step.name);
+            }
+            Action::Pause | Action::Stop | Action::Resume => {
+                let Some(c) = actual.connectors.get_mut(&step.name) else {
+                    continue;
+                };
+                let state = match step.action {
+                    Action::Pause => "PAUSED",
+                    Action::Stop => "STOPPED",
+                    _ => "RUNNING",
+                };
+                if step.action == Action::Stop {
+                    c.tasks.clear();
+                }
+                if c.state.as_deref() != Some("FAILED") || step.action == Action::Stop {
+                    c.state = Some(state.into());
+                    for t in &mut c.tasks {
+                        t.state = state.into();
+                    }
+                }
+            }
+            Action::Restart {
+                include_tasks,
+                only_failed,
+            } => {
+                let Some(c) = actual.connectors.get_mut(&step.name) else {
+                    continue;
+                };
+                if !only_failed || c.state.as_deref() == Some("FAILED") {
+                    c.state = Some("RUNNING".into());
+                    c.trace = None;
+                }
+                if include_tasks {
+                    for t in c.tasks.iter_mut() {
+                        if !only_failed || t.state == "FAILED" {
+                            t.state = "RUNNING".into();
+                            t.trace = None;
+                        }
+                    }
+                }
             }
         }
     }

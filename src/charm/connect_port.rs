@@ -71,4 +71,28 @@ impl ConnectApi for RealConnect {
     fn delete(&self, name: &str) -> Result<(), ConnectFailure> {
         self.rt.block_on(self.client.delete(name)).map_err(failure)
     }
+
+    fn pause(&self, name: &str) -> Result<(), ConnectFailure> {
+        self.rt.block_on(self.client.pause(name)).map_err(failure)
+    }
+
+    fn stop(&self, name: &str) -> Result<(), ConnectFailure> {
+        self.rt.block_on(self.client.stop(name)).map_err(failure)
+    }
+
+    fn resume(&self, name: &str) -> Result<(), ConnectFailure> {
+        self.rt.block_on(self.client.resume(name)).map_err(failure)
+    }
+
+    fn restart(
+        &self,
+        name: &str,
+        include_tasks: bool,
+        only_failed: bool,
+    ) -> Result<(), ConnectFailure> {
+        self.rt
+            .block_on(self.client.restart(name, include_tasks, only_failed))
+            .map(drop)
+            .map_err(failure)
+    }
 }

@@ -5,19 +5,28 @@
 //! Talks to Juju only through [`HookTools`] and to Connect only through [`ConnectApi`].
 
 pub mod actions;
+pub mod clock;
 pub mod connect_port;
+pub mod heal;
 pub mod observe;
+pub mod peer;
 pub mod port;
+pub mod report;
 pub mod status;
 
 use crate::juju::{Event, EventKind, HookTools, Status, StatusKind, ToolError};
 use crate::mirror::{
     connector_name, desired, model_uuid_hex, Cluster, ConnectorKind, DesiredConnector, Inputs,
 };
-use crate::reconcile::{plan, Action, Actual, Owner, Plan};
+use crate::reconcile::{
+    plan_with, Action, Actual, HoldReason, Owner, Plan, Reason, Requests, RestartRequest,
+};
 use crate::relations::{KafkaData, Related};
+use heal::{Health, Policy, Record, Verdict};
 pub use observe::{observe, Snapshot};
+use peer::{PeerState, Since};
 pub use port::{ConnectApi, ConnectFactory, ConnectFailure};
+use std::collections::{BTreeMap, BTreeSet};
 use thiserror::Error;
 
 /// The relation endpoints this charm requires, in the order an operator sets them up.
@@ -37,50 +46,116 @@ pub struct Outcome {
     pub desired: Vec<DesiredConnector>,
     /// Connect's view after apply, restricted to our connectors (when Connect was reached).
     pub actual: Option<Actual>,
-    /// The plan computed before apply (when Connect was reached).
+    /// The plan computed before apply; a hold when the pass stopped before planning.
     pub plan: Option<Plan>,
     /// `<source alias> -> <target alias>` pairs in force.
     pub pairs: Vec<String>,
     /// One line per applied step.
     pub applied: Vec<String>,
+    /// Why apply stopped early (Connect refused a config or a call failed).
+    pub apply_error: Option<Status>,
+    /// Connect's validation of each planned create/update (dry runs): errors, or why it
+    /// could not be asked.
+    pub validation: Vec<(String, Result<Vec<String>, String>)>,
+    /// The auto-restart verdict of each FAILED-or-not connector the backoff looked at.
+    pub verdicts: BTreeMap<String, Verdict>,
+    /// The peer data after this pass (the caller saves it when the pass wrote).
+    pub peer: Option<PeerState>,
 }
 
 impl Outcome {
-    fn stop(status: Status) -> Outcome {
+    fn stop(status: Status, hold: HoldReason) -> Outcome {
         Outcome {
+            plan: Some(Plan::hold(hold, status.message.clone())),
             status,
             desired: Vec::new(),
             actual: None,
-            plan: None,
             pairs: Vec::new(),
             applied: Vec::new(),
+            apply_error: None,
+            validation: Vec::new(),
+            verdicts: BTreeMap::new(),
+            peer: None,
         }
     }
 }
 
-/// Runs one dispatch. An `Err` means Juju should retry the hook (a hook tool failed);
-/// everything the operator can fix is reported through status instead.
+/// How a pass runs.
+#[derive(Debug, Clone, Default)]
+pub struct Pass {
+    /// Apply the plan and advance the peer data (the leader in a hook or a writing action).
+    pub write: bool,
+    /// Plan as the leader would (auto-restarts included) and ask Connect to validate every
+    /// config a step would PUT, without writing (the `plan` action).
+    pub dry_run: bool,
+    /// One-shot resumes and restarts from actions. The intent comes from the peer data.
+    pub requests: Requests,
+}
+
+impl Pass {
+    /// A hook: the leader writes, followers only look.
+    pub fn hook(leader: bool) -> Pass {
+        Pass {
+            write: leader,
+            ..Pass::default()
+        }
+    }
+
+    /// Read-only (the `status` action).
+    pub fn read_only() -> Pass {
+        Pass::default()
+    }
+}
+
+/// Runs one dispatch with the system clock (or `$MMI_NOW_EPOCH_SECS`, see [`clock`]).
 pub fn run(
     event: &Event,
     tools: &dyn HookTools,
     connect: ConnectFactory,
 ) -> Result<(), CharmError> {
+    run_at(event, tools, connect, clock::now_from_env())
+}
+
+/// Runs one dispatch at `now` (epoch seconds). An `Err` means Juju should retry the hook (a
+/// hook tool failed); everything the operator can fix is reported through status instead.
+pub fn run_at(
+    event: &Event,
+    tools: &dyn HookTools,
+    connect: ConnectFactory,
+    now: u64,
+) -> Result<(), CharmError> {
     tracing::debug!(unit = %event.unit, "running {}", event.name());
-    let snapshot = observe(event, tools)?;
+    let snapshot = observe(event, tools, now)?;
     match &event.kind {
         EventKind::Action(name) => actions::run(name, &snapshot, tools, connect),
         _ => {
-            let outcome = reconcile(&snapshot, connect, snapshot.leader);
-            for line in &outcome.applied {
-                tracing::info!("{line}");
-            }
-            tools.status_set(&outcome.status, false)?;
-            if snapshot.leader {
-                tools.status_set(&outcome.status, true)?;
-            }
-            Ok(())
+            let outcome = reconcile(&snapshot, connect, &Pass::hook(snapshot.leader));
+            finish(&snapshot, tools, &outcome, None)
         }
     }
+}
+
+/// After a pass: log what was applied, save the peer data (leader; `intent_only` is the peer
+/// state to save when the pass stopped before producing one) and set the statuses.
+fn finish(
+    s: &Snapshot,
+    tools: &dyn HookTools,
+    outcome: &Outcome,
+    intent_only: Option<&PeerState>,
+) -> Result<(), CharmError> {
+    for line in &outcome.applied {
+        tracing::info!("{line}");
+    }
+    if s.leader {
+        if let (Some(p), Some(new)) = (&s.peer, outcome.peer.as_ref().or(intent_only)) {
+            peer::save(tools, &p.rel, &p.state, new)?;
+        }
+    }
+    tools.status_set(&outcome.status, false)?;
+    if s.leader {
+        tools.status_set(&outcome.status, true)?;
+    }
+    Ok(())
 }
 
 /// Everything needed to talk to Connect, once the Juju side is complete.
@@ -95,6 +170,7 @@ struct Ready<'a> {
     pairs: Vec<String>,
     connect_relation_id: u64,
     uuid_hex: String,
+    policy: Policy,
 }
 
 fn cluster(r: &Related<KafkaData>, data: &KafkaData) -> Cluster {
@@ -133,6 +209,10 @@ fn gate(s: &Snapshot) -> Result<Ready<'_>, Status> {
         .config
         .as_ref()
         .map_err(|e| Status::new(StatusKind::Blocked, e.to_string()))?;
+    let policy = s
+        .auto_restart
+        .clone()
+        .map_err(|e| Status::new(StatusKind::Blocked, e))?;
     let connect_rel = s.connect.as_ref().expect("checked above");
     let connect = connect_rel.data.as_ref().map_err(|e| {
         Status::new(
@@ -188,34 +268,42 @@ fn gate(s: &Snapshot) -> Result<Ready<'_>, Status> {
         connect_relation_id: connect_rel.rel.id,
         uuid_hex: model_uuid_hex(&s.model_uuid)
             .map_err(|e| Status::new(StatusKind::Blocked, e.to_string()))?,
+        policy,
     })
 }
 
-/// The whole pass after observe. `write` is false on non-leaders and in read-only actions.
-pub fn reconcile(s: &Snapshot, connect: ConnectFactory, write: bool) -> Outcome {
+/// The connectors this application should run, or the status saying why they cannot be
+/// computed (the same gate every pass goes through).
+pub fn desired_connectors(s: &Snapshot) -> Result<Vec<DesiredConnector>, Status> {
+    gate(s).map(|r| r.desired)
+}
+
+/// The whole pass after observe: gate, read Connect, decide auto-restarts, plan, apply when
+/// `pass.write`, and compute the status. The only code that writes to Connect is [`apply`].
+pub fn reconcile(s: &Snapshot, connect: ConnectFactory, pass: &Pass) -> Outcome {
     let ready = match gate(s) {
         Ok(r) => r,
-        Err(status) => return Outcome::stop(status),
+        Err(status) => {
+            let hold = match status.kind {
+                StatusKind::Blocked => HoldReason::InvalidInput,
+                _ => HoldReason::InputsIncomplete,
+            };
+            return Outcome::stop(status, hold);
+        }
     };
     let unreachable =
         |e: ConnectFailure| Status::new(StatusKind::Waiting, format!("Kafka Connect: {e}"));
     let api = match connect(ready.connect) {
         Ok(api) => api,
-        Err(e) => return Outcome::stop(unreachable(e)),
-    };
-    let mut outcome = Outcome {
-        status: Status::new(StatusKind::Active, ""),
-        desired: ready.desired.clone(),
-        actual: None,
-        plan: None,
-        pairs: ready.pairs.clone(),
-        applied: Vec::new(),
+        Err(e) => return Outcome::stop(unreachable(e), HoldReason::ConnectUnavailable),
     };
     let mut actual = match api.list() {
         Ok(a) => a,
         Err(e) => {
-            outcome.status = unreachable(e);
-            return outcome;
+            let mut o = Outcome::stop(unreachable(e), HoldReason::ConnectUnavailable);
+            o.desired = ready.desired.clone();
+            o.pairs = ready.pairs.clone();
+            return o;
         }
     };
     // Connectors of a source whose relation is still there but incomplete are held: not in
@@ -234,17 +322,100 @@ pub fn reconcile(s: &Snapshot, connect: ConnectFactory, write: bool) -> Outcome 
         .collect();
     let mut plannable = actual.clone();
     plannable.connectors.retain(|n, _| !held_names.contains(n));
-    let the_plan = plan(&ready.desired, &plannable, &ready.owner);
 
-    let mut apply_problem = None;
-    if write && !the_plan.steps.is_empty() {
+    let desired_names: BTreeSet<&str> = ready.desired.iter().map(|d| d.name.as_str()).collect();
+    let mut peer = s.peer.as_ref().map(|p| p.state.clone());
+    let mut requests = pass.requests.clone();
+    requests.intent = peer.as_ref().map(|p| p.intent.clone()).unwrap_or_default();
+    requests
+        .intent
+        .retain(|n, _| desired_names.contains(n.as_str()));
+    let heal_now = s.leader && (pass.write || pass.dry_run);
+    let mut verdicts = BTreeMap::new();
+    if let Some(p) = peer.as_mut() {
+        for d in &ready.desired {
+            let Some(a) = plannable.connectors.get(&d.name) else {
+                continue;
+            };
+            if pass.write {
+                track_condition(p, d, a, s.now);
+            }
+            if requests.intent.contains_key(&d.name) {
+                continue; // the operator holds it: never auto-restarted
+            }
+            if requests.restart.contains_key(&d.name) {
+                // A restart by hand starts the count again.
+                if pass.write {
+                    p.restarts.remove(&d.name);
+                }
+                continue;
+            }
+            let record = p.restarts.get(&d.name).cloned().unwrap_or_default();
+            let (verdict, next) = heal::step(&record, Health::of(a), s.now, ready.policy);
+            if heal_now && matches!(verdict, Verdict::RestartNow { .. }) {
+                requests.restart.insert(
+                    d.name.clone(),
+                    RestartRequest {
+                        include_tasks: true,
+                        only_failed: true,
+                        reason: Reason::AutoRestart,
+                    },
+                );
+            }
+            if pass.write {
+                if next == Record::default() {
+                    p.restarts.remove(&d.name);
+                } else {
+                    p.restarts.insert(d.name.clone(), next);
+                }
+            }
+            if verdict != Verdict::Fine {
+                verdicts.insert(d.name.clone(), verdict);
+            }
+        }
+        if pass.write {
+            p.retain_connectors(|n| desired_names.contains(n) || held_names.iter().any(|h| h == n));
+            p.last_reconcile = Some(s.now);
+        }
+    }
+    let the_plan = plan_with(&ready.desired, &plannable, &ready.owner, &requests);
+
+    let mut outcome = Outcome {
+        status: Status::new(StatusKind::Active, ""),
+        desired: ready.desired.clone(),
+        actual: None,
+        plan: None,
+        pairs: ready.pairs.clone(),
+        applied: Vec::new(),
+        apply_error: None,
+        validation: Vec::new(),
+        verdicts,
+        peer: if pass.write { peer.clone() } else { None },
+    };
+    if pass.dry_run {
+        outcome.validation = the_plan
+            .steps
+            .iter()
+            .filter(|st| st.action.writes_config())
+            .filter_map(|st| ready.desired.iter().find(|d| d.name == st.name))
+            .map(|d| (d.name.clone(), api.validate(d).map_err(|e| e.to_string())))
+            .collect();
+    }
+    let mut restarted = BTreeSet::new();
+    if pass.write && !the_plan.steps.is_empty() {
         match apply(api.as_ref(), &the_plan, &ready.desired) {
             Ok(lines) => outcome.applied = lines,
             Err((lines, status)) => {
                 outcome.applied = lines;
-                apply_problem = Some(status);
+                outcome.apply_error = Some(status);
             }
         }
+        restarted = the_plan
+            .steps
+            .iter()
+            .filter(|st| matches!(st.action, Action::Restart { .. }))
+            .map(|st| st.name.clone())
+            .collect();
         if !outcome.applied.is_empty() {
             if let Ok(a) = api.list() {
                 actual = a;
@@ -252,19 +423,46 @@ pub fn reconcile(s: &Snapshot, connect: ConnectFactory, write: bool) -> Outcome 
         }
     }
     actual.connectors.retain(|n, _| ready.owner.owns(n));
-    let pending = !write && !the_plan.steps.is_empty();
-    outcome.status = apply_problem.unwrap_or_else(|| {
-        status::from_connectors(
-            &ready.desired,
-            &actual,
-            &ready.pairs,
-            pending,
-            ready.waiting_note.as_deref(),
-        )
+    let no_since = BTreeMap::new();
+    let since = peer.as_ref().map_or(&no_since, |p| &p.since);
+    outcome.status = outcome.apply_error.clone().unwrap_or_else(|| {
+        status::from_connectors(&status::Inputs {
+            desired: &ready.desired,
+            actual: &actual,
+            pairs: &ready.pairs,
+            pending: !pass.write && !the_plan.steps.is_empty(),
+            waiting_note: ready.waiting_note.as_deref(),
+            intent: &requests.intent,
+            verdicts: &outcome.verdicts,
+            restarted: &restarted,
+            since,
+            now: s.now,
+            app: &s.app,
+            max_restarts: ready.policy.max,
+        })
     });
     outcome.plan = Some(the_plan);
     outcome.actual = Some(actual);
     outcome
+}
+
+/// Keeps the start time of the waiting condition a connector is in (leader only).
+fn track_condition(
+    p: &mut PeerState,
+    d: &DesiredConnector,
+    a: &crate::reconcile::ActualConnector,
+    now: u64,
+) {
+    match status::condition(d, a) {
+        None => {
+            p.since.remove(&d.name);
+        }
+        Some(what) => {
+            if p.since.get(&d.name).map(|x| &x.what) != Some(&what) {
+                p.since.insert(d.name.clone(), Since { what, at: now });
+            }
+        }
+    }
 }
 
 /// Validates every config the plan writes, then applies the steps in order. Stops at the
@@ -274,7 +472,7 @@ fn apply(
     plan: &Plan,
     desired: &[DesiredConnector],
 ) -> Result<Vec<String>, (Vec<String>, Status)> {
-    for step in plan.steps.iter().filter(|s| s.action != Action::Delete) {
+    for step in plan.steps.iter().filter(|s| s.action.writes_config()) {
         let Some(d) = desired.iter().find(|d| d.name == step.name) else {
             continue;
         };
@@ -301,7 +499,14 @@ fn apply(
     for step in &plan.steps {
         let result = match step.action {
             Action::Delete => api.delete(&step.name),
-            _ => match &step.config {
+            Action::Pause => api.pause(&step.name),
+            Action::Stop => api.stop(&step.name),
+            Action::Resume => api.resume(&step.name),
+            Action::Restart {
+                include_tasks,
+                only_failed,
+            } => api.restart(&step.name, include_tasks, only_failed),
+            Action::Create | Action::Update => match &step.config {
                 Some(config) => api.put(&step.name, config),
                 None => Ok(()),
             },

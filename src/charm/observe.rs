@@ -3,6 +3,8 @@
 //! The leader also (re)writes our relation requests here, idempotently, so a request lost to a
 //! crash or a failed hook is sent on the next hook whatever that hook is.
 
+use super::heal::Policy;
+use super::peer::{self, Peer};
 use crate::juju::{Event, EventKind, HookTools, RelationHook, RelationRef, ToolError};
 use crate::mirror::{MirrorConfig, MirrorError};
 use crate::relations::{
@@ -14,7 +16,16 @@ use crate::relations::{
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     pub leader: bool,
+    /// This application's name (for the peer databag and the `juju run` hints).
+    pub app: String,
+    pub unit: String,
+    /// "Now" for this hook, seconds since the Unix epoch (injected; see `clock`).
+    pub now: u64,
     pub model_uuid: String,
+    /// The `auto-restart` and `auto-restart-max` options, or what is wrong with them.
+    pub auto_restart: Result<Policy, String>,
+    /// The peer relation and what it holds, once Juju has created it.
+    pub peer: Option<Peer>,
     pub config: Result<MirrorConfig, MirrorError>,
     /// Live `source` relations, in relation-id order.
     pub sources: Vec<Related<KafkaData>>,
@@ -51,10 +62,37 @@ fn remote_app(
     tools.relation_remote_app(rel)
 }
 
-pub fn observe(event: &Event, tools: &dyn HookTools) -> Result<Snapshot, ToolError> {
+/// The `auto-restart` options (config.yaml); a wrong type or range names the option.
+pub fn auto_restart_policy(
+    map: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Policy, String> {
+    let d = Policy::default();
+    let enabled = match map.get("auto-restart") {
+        None => d.enabled,
+        Some(v) => v
+            .as_bool()
+            .ok_or_else(|| format!("invalid config 'auto-restart': {v} is not a boolean"))?,
+    };
+    let max = match map.get("auto-restart-max") {
+        None => d.max,
+        Some(v) => v
+            .as_i64()
+            .filter(|n| (0..=1000).contains(n))
+            .map(|n| n as u32)
+            .ok_or_else(|| {
+                format!("invalid config 'auto-restart-max': {v} is not an integer from 0 to 1000")
+            })?,
+    };
+    Ok(Policy { enabled, max })
+}
+
+/// Reads everything for one hook; `now` is epoch seconds (see `clock`).
+pub fn observe(event: &Event, tools: &dyn HookTools, now: u64) -> Result<Snapshot, ToolError> {
     let leader = tools.is_leader()?;
     let config = tools.config_get()?;
+    let auto_restart = auto_restart_policy(&config);
     let config = MirrorConfig::from_config_get(&config);
+    let peer = peer::load(tools, &event.app)?;
 
     let read_kafka = |endpoint: &str| -> Result<Vec<Related<KafkaData>>, ToolError> {
         let mut out = Vec::new();
@@ -83,6 +121,11 @@ pub fn observe(event: &Event, tools: &dyn HookTools) -> Result<Snapshot, ToolErr
     }
     Ok(Snapshot {
         leader,
+        app: event.app.clone(),
+        unit: event.unit.clone(),
+        now,
+        auto_restart,
+        peer,
         model_uuid: event.model_uuid.clone(),
         config,
         sources,

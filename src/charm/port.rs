@@ -1,4 +1,4 @@
-//! The driver's seam to Kafka Connect: the four calls reconcile needs, synchronous, with one
+//! The driver's seam to Kafka Connect: the calls reconcile needs, synchronous, with one
 //! operator-facing error. The real implementation wraps [`crate::connect`]; in-process tests
 //! use an in-memory Connect.
 
@@ -22,6 +22,19 @@ pub trait ConnectApi {
     fn put(&self, name: &str, config: &BTreeMap<String, String>) -> Result<(), ConnectFailure>;
     /// Delete a connector; an absent one counts as deleted.
     fn delete(&self, name: &str) -> Result<(), ConnectFailure>;
+    /// `PUT …/pause` (asynchronous; idempotent).
+    fn pause(&self, name: &str) -> Result<(), ConnectFailure>;
+    /// `PUT …/stop` (Connect 3.5+; keeps offsets; idempotent).
+    fn stop(&self, name: &str) -> Result<(), ConnectFailure>;
+    /// `PUT …/resume` (PAUSED or STOPPED → RUNNING).
+    fn resume(&self, name: &str) -> Result<(), ConnectFailure>;
+    /// `POST …/restart?includeTasks=&onlyFailed=`.
+    fn restart(
+        &self,
+        name: &str,
+        include_tasks: bool,
+        only_failed: bool,
+    ) -> Result<(), ConnectFailure>;
 }
 
 /// Builds a [`ConnectApi`] for what the `connect-client` relation sent.

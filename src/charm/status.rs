@@ -1,9 +1,24 @@
-//! Unit and app status from what Connect reports: the worst state wins, and the message names
-//! the connector and task (design.md §2). Pure.
+//! Unit and app status from what Connect reports: the worst state wins over every connector
+//! and task, and the message names the connector and task (design.md §2). Pure: time, the
+//! operator's intent and the auto-restart verdicts come in as data.
+//!
+//! Rules, per desired connector:
+//! * FAILED (connector or task) → `blocked` naming it and the first line of the trace, unless
+//!   auto-restart will retry: then `waiting`, saying which restart and when.
+//! * Paused/stopped as the operator asked → `maintenance` with the `resume` hint; paused or
+//!   stopped by someone else → `maintenance` too, saying so.
+//! * Not created, no status yet, UNASSIGNED, RESTARTING, a task not RUNNING, RUNNING with no
+//!   task (except a checkpoint connector, which has none until a group qualifies) → `waiting`,
+//!   with how long it has been so when the leader recorded it.
+//! * Everything RUNNING → `active`. The driver never gets here when Connect is unreachable.
 
+use super::clock::{age, hhmm_utc};
+use super::heal::Verdict;
+use super::peer::Since;
 use crate::juju::{Status, StatusKind};
 use crate::mirror::{ConnectorKind, DesiredConnector};
-use crate::reconcile::Actual;
+use crate::reconcile::{Actual, ActualConnector, Intent};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The first line of a Java stack trace: the exception and its message.
 pub fn first_line(trace: Option<&str>) -> &str {
@@ -13,77 +28,167 @@ pub fn first_line(trace: Option<&str>) -> &str {
         .trim()
 }
 
-/// One finding per desired connector; the worst becomes the status.
-pub fn from_connectors(
-    desired: &[DesiredConnector],
-    actual: &Actual,
-    pairs: &[String],
-    pending: bool,
-    waiting_note: Option<&str>,
-) -> Status {
-    let mut findings: Vec<Status> = Vec::new();
-    for d in desired {
-        let Some(a) = actual.connectors.get(&d.name) else {
-            findings.push(Status::new(
-                StatusKind::Waiting,
-                format!("{} not created yet", d.name),
-            ));
-            continue;
+/// The waiting condition a connector is in, as a short stable code whose start time the
+/// leader keeps (`peer::Since`): `no-status`, `UNASSIGNED`, `no-tasks`, `task-<id>-<STATE>`.
+/// `None` when it is not waiting for anything (RUNNING, FAILED, PAUSED, …).
+pub fn condition(d: &DesiredConnector, a: &ActualConnector) -> Option<String> {
+    match a.state.as_deref() {
+        None => Some("no-status".into()),
+        Some("UNASSIGNED") => Some("UNASSIGNED".into()),
+        Some("RUNNING") if a.any_failed() => None,
+        Some("RUNNING") => match a.tasks.iter().find(|t| t.state != "RUNNING") {
+            Some(t) => Some(format!("task-{}-{}", t.id, t.state)),
+            None if a.tasks.is_empty() && d.kind != ConnectorKind::Checkpoint => {
+                Some("no-tasks".into())
+            }
+            None => None,
+        },
+        Some(_) => None,
+    }
+}
+
+/// Everything the status is computed from.
+#[derive(Debug, Clone, Copy)]
+pub struct Inputs<'a> {
+    pub desired: &'a [DesiredConnector],
+    /// Connect's view, our connectors.
+    pub actual: &'a Actual,
+    pub pairs: &'a [String],
+    /// A follower (or a read-only pass) sees steps the leader has yet to apply.
+    pub pending: bool,
+    pub waiting_note: Option<&'a str>,
+    pub intent: &'a BTreeMap<String, Intent>,
+    pub verdicts: &'a BTreeMap<String, Verdict>,
+    /// Connectors restarted by this very pass.
+    pub restarted: &'a BTreeSet<String>,
+    pub since: &'a BTreeMap<String, Since>,
+    pub now: u64,
+    pub app: &'a str,
+    pub max_restarts: u32,
+}
+
+impl Inputs<'_> {
+    fn aged(&self, name: &str, what: &str, text: String) -> String {
+        match self.since.get(name).filter(|s| s.what == what) {
+            Some(s) => format!("{text} for {}", age(self.now.saturating_sub(s.at))),
+            None => text,
+        }
+    }
+
+    fn failed(&self, d: &DesiredConnector, a: &ActualConnector) -> Status {
+        let label = if a.state.as_deref() == Some("FAILED") {
+            format!("{} FAILED: {}", d.name, first_line(a.trace.as_deref()))
+        } else {
+            let t = a
+                .tasks
+                .iter()
+                .find(|t| t.state == "FAILED")
+                .expect("any_failed");
+            format!(
+                "{} task {} FAILED: {}",
+                d.name,
+                t.id,
+                first_line(t.trace.as_deref())
+            )
         };
-        let state = a.state.as_deref().unwrap_or("");
-        let finding = match state {
-            "FAILED" => Some(Status::new(
+        let (max, app) = (self.max_restarts, self.app);
+        match self.verdicts.get(&d.name) {
+            Some(Verdict::RestartNow { n }) if self.restarted.contains(&d.name) => Status::new(
+                StatusKind::Waiting,
+                format!(
+                    "{label}; auto-restart {n}/{max} issued at {}",
+                    hhmm_utc(self.now)
+                ),
+            ),
+            Some(Verdict::RestartNow { n }) => Status::new(
+                StatusKind::Waiting,
+                format!("{label}; auto-restart {n}/{max} due now"),
+            ),
+            Some(Verdict::Wait { n, at }) => Status::new(
+                StatusKind::Waiting,
+                format!("{label}; auto-restart {n}/{max} at {}", hhmm_utc(*at)),
+            ),
+            Some(Verdict::GaveUp { restarts }) => Status::new(
                 StatusKind::Blocked,
-                format!("{} FAILED", d.name),
-            )),
-            "" => Some(Status::new(
-                StatusKind::Waiting,
-                format!("{} starting (no status yet)", d.name),
-            )),
-            "UNASSIGNED" | "RESTARTING" => Some(Status::new(
-                StatusKind::Waiting,
-                format!("{} {state}", d.name),
-            )),
+                format!(
+                    "{label}; auto-restart gave up after {restarts} restarts (juju run {app}/leader restart)"
+                ),
+            ),
+            Some(Verdict::Disabled) => Status::new(
+                StatusKind::Blocked,
+                format!("{label} (auto-restart is off: juju run {app}/leader restart)"),
+            ),
+            _ => Status::new(
+                StatusKind::Blocked,
+                format!("{label} (juju run {app}/leader restart)"),
+            ),
+        }
+    }
+
+    fn finding(&self, d: &DesiredConnector) -> Option<Status> {
+        let waiting = |m: String| Some(Status::new(StatusKind::Waiting, m));
+        let Some(a) = self.actual.connectors.get(&d.name) else {
+            return waiting(format!("{} not created yet", d.name));
+        };
+        if a.any_failed() {
+            return Some(self.failed(d, a));
+        }
+        let state = a.state.as_deref().unwrap_or("");
+        let app = self.app;
+        if let Some(intent) = self.intent.get(&d.name) {
+            if state == intent.state() {
+                return Some(Status::new(
+                    StatusKind::Maintenance,
+                    format!(
+                        "{} {} by the operator (juju run {app}/leader resume)",
+                        d.name,
+                        intent.as_str()
+                    ),
+                ));
+            }
+            return waiting(format!(
+                "{} {}, to be {} as the operator asked",
+                d.name,
+                if state.is_empty() { "starting" } else { state },
+                intent.as_str()
+            ));
+        }
+        let cond = condition(d, a);
+        let aged = |text: String| self.aged(&d.name, cond.as_deref().unwrap_or(""), text);
+        match state {
+            "" => waiting(aged(format!("{} starting (no status yet)", d.name))),
+            "UNASSIGNED" => waiting(aged(format!("{} UNASSIGNED", d.name))),
+            "RESTARTING" => waiting(format!("{} RESTARTING", d.name)),
             "PAUSED" | "STOPPED" => Some(Status::new(
                 StatusKind::Maintenance,
-                format!("{} {state}", d.name),
-            )),
-            _ => None,
-        };
-        if let Some(f) = finding {
-            findings.push(f);
-            continue;
-        }
-        if let Some(t) = a.tasks.iter().find(|t| t.state == "FAILED") {
-            findings.push(Status::new(
-                StatusKind::Blocked,
                 format!(
-                    "{} task {} FAILED: {}",
-                    d.name,
-                    t.id,
-                    first_line(t.trace.as_deref())
-                ),
-            ));
-        } else if let Some(t) = a.tasks.iter().find(|t| t.state != "RUNNING") {
-            findings.push(Status::new(
-                StatusKind::Waiting,
-                format!("{} task {} {}", d.name, t.id, t.state),
-            ));
-        } else if a.tasks.is_empty() && d.kind != ConnectorKind::Checkpoint {
-            // A checkpoint connector has no task until a consumer group qualifies: normal.
-            findings.push(Status::new(
-                StatusKind::Waiting,
-                format!(
-                    "{} RUNNING with no tasks yet (no matching topic, or a cluster unreachable)",
+                    "{} {state} outside the charm (juju run {app}/leader resume)",
                     d.name
                 ),
-            ));
+            )),
+            _ => {
+                if let Some(t) = a.tasks.iter().find(|t| t.state != "RUNNING") {
+                    waiting(aged(format!("{} task {} {}", d.name, t.id, t.state)))
+                } else if cond.as_deref() == Some("no-tasks") {
+                    waiting(format!(
+                        "{} (no matching topic, or a cluster unreachable)",
+                        aged(format!("{} RUNNING with no tasks", d.name))
+                    ))
+                } else {
+                    None
+                }
+            }
         }
     }
-    if let Some(note) = waiting_note {
+}
+
+/// One finding per desired connector; the worst becomes the status.
+pub fn from_connectors(i: &Inputs<'_>) -> Status {
+    let mut findings: Vec<Status> = i.desired.iter().filter_map(|d| i.finding(d)).collect();
+    if let Some(note) = i.waiting_note {
         findings.push(Status::new(StatusKind::Waiting, note.to_string()));
     }
-    if pending {
+    if i.pending {
         findings.push(Status::new(
             StatusKind::Waiting,
             "the leader has changes to apply",
@@ -95,8 +200,8 @@ pub fn from_connectors(
             StatusKind::Active,
             format!(
                 "replicating {} ({} connectors)",
-                pairs.join(", "),
-                desired.len()
+                i.pairs.join(", "),
+                i.desired.len()
             ),
         ),
         Some(kind) => {

@@ -411,28 +411,26 @@ impl ConnectClient {
                 Some(info) => info.config,
                 None => self.get_config(&name).await?.unwrap_or_default(),
             };
-            let (state, tasks) = match e.status {
-                Some(s) => (
-                    Some(s.connector.state),
-                    s.tasks
-                        .into_iter()
-                        .map(|t| TaskState {
-                            id: t.id,
-                            state: t.state,
-                            trace: t.trace.map(|tr| self.short_trace(&tr)),
-                        })
-                        .collect(),
-                ),
-                None => (None, Vec::new()),
+            let mut connector = ActualConnector {
+                config,
+                ..Default::default()
             };
-            actual.connectors.insert(
-                name,
-                ActualConnector {
-                    config,
-                    state,
-                    tasks,
-                },
-            );
+            if let Some(s) = e.status {
+                connector.state = Some(s.connector.state);
+                connector.worker_id = s.connector.worker_id;
+                connector.trace = s.connector.trace.map(|tr| self.short_trace(&tr));
+                connector.tasks = s
+                    .tasks
+                    .into_iter()
+                    .map(|t| TaskState {
+                        id: t.id,
+                        state: t.state,
+                        worker_id: t.worker_id,
+                        trace: t.trace.map(|tr| self.short_trace(&tr)),
+                    })
+                    .collect();
+            }
+            actual.connectors.insert(name, connector);
         }
         for name in names {
             if actual.connectors.contains_key(&name) {
@@ -444,8 +442,7 @@ impl ConnectClient {
                     name,
                     ActualConnector {
                         config,
-                        state: None,
-                        tasks: Vec::new(),
+                        ..Default::default()
                     },
                 );
             }
@@ -453,7 +450,8 @@ impl ConnectClient {
         Ok(actual)
     }
 
-    /// Carry out one plan step: Create/Update → `PUT …/config`, Delete → `DELETE` (404 = done).
+    /// Carry out one plan step: Create/Update → `PUT …/config`, Delete → `DELETE` (404 = done),
+    /// Pause/Stop/Resume/Restart → the matching endpoint (§1.3).
     /// Idempotent, so a half-applied plan can simply be re-planned and re-applied.
     pub async fn apply_step(&self, step: &Step) -> Result<(), ConnectError> {
         match step.action {
@@ -465,6 +463,16 @@ impl ConnectClient {
                 self.put_config(&step.name, config).await.map(drop)
             }
             Action::Delete => self.delete(&step.name).await,
+            Action::Pause => self.pause(&step.name).await,
+            Action::Stop => self.stop(&step.name).await,
+            Action::Resume => self.resume(&step.name).await,
+            Action::Restart {
+                include_tasks,
+                only_failed,
+            } => self
+                .restart(&step.name, include_tasks, only_failed)
+                .await
+                .map(drop),
         }
     }
 

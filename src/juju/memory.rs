@@ -1,8 +1,9 @@
 //! An in-memory [`HookTools`] for in-process tests: the world before a hook as plain data
 //! (like ops' Scenario `State`), the charm runs against it, and the test reads the world after.
 //!
-//! It keeps Juju's rules that matter to the charm: only the leader reads or writes its app
-//! databag, `""` deletes a key, unknown relations and secrets fail with Juju's texts, and a
+//! It keeps Juju's rules that matter to the charm: only the leader writes its app databag
+//! and reads it (except on a peer relation — one whose remote app is this app — which every
+//! unit reads), `""` deletes a key, unknown relations and secrets fail with Juju's texts, and a
 //! consumer's secret read tracks a revision unless `--refresh`/`--peek` says otherwise.
 
 use super::event::RelationRef;
@@ -150,7 +151,10 @@ impl HookTools for MemoryTools {
         ));
         self.with_rel("relation-get", r, |rel, st| {
             if app && member == st.app {
-                if !st.leader {
+                // Any unit reads its peer relation's app databag; other local app bags are
+                // the leader's alone.
+                let peer = rel.remote_app == st.app;
+                if !st.leader && !peer {
                     return Err(ToolError::Failed {
                         tool: "relation-get".into(),
                         code: 1,

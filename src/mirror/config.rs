@@ -445,7 +445,7 @@ mod tests {
             .filter(|l| l.starts_with("  ") && !l.starts_with("   ") && l.ends_with(':'))
             .map(|l| l.trim().trim_end_matches(':'))
             .collect();
-        assert_eq!(names.len(), 25, "{names:?}");
+        assert_eq!(names.len(), 27, "{names:?}");
         for name in names {
             assert!(!name.contains('_'), "option '{name}' must use hyphens");
             let block: Vec<&str> = yaml

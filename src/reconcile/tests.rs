@@ -45,7 +45,7 @@ fn stored(name: &str, mut c: BTreeMap<String, String>) -> (String, ActualConnect
         ActualConnector {
             config: c,
             state: Some("RUNNING".into()),
-            tasks: vec![],
+            ..Default::default()
         },
     )
 }
@@ -336,5 +336,153 @@ proptest! {
         let shown = format!("{p}\n{p:?}\n{act:?}");
         prop_assert!(!shown.contains(SECRET));
         prop_assert!(!shown.contains("BEGIN CERTIFICATE"));
+    }
+}
+
+// ---- requests: operator intent, resume, restart ----
+
+fn running(name: &str, tasks: &[&str]) -> (String, ActualConnector) {
+    let (n, mut c) = stored(name, config("4"));
+    c.tasks = tasks
+        .iter()
+        .enumerate()
+        .map(|(i, s)| TaskState {
+            id: i as u32,
+            state: s.to_string(),
+            ..Default::default()
+        })
+        .collect();
+    (n, c)
+}
+
+// proves an intent plans Pause/Stop only where Connect disagrees, after creates, with the state change shown
+#[test]
+fn intent_plans_pause_and_stop_where_state_differs() {
+    let a = name(Source, "kafka-a");
+    let h = name(Heartbeat, "kafka-a");
+    let c = name(Checkpoint, "kafka-a");
+    let mut paused = running(&c, &["PAUSED"]);
+    paused.1.state = Some("PAUSED".into());
+    let act = actual(vec![running(&a, &["RUNNING"]), paused]);
+    let req = Requests {
+        intent: BTreeMap::from([
+            (a.clone(), Intent::Stopped),
+            (c.clone(), Intent::Paused),
+            (h.clone(), Intent::Paused),
+        ]),
+        ..Default::default()
+    };
+    let desired = [
+        want(Source, "kafka-a", "4"),
+        want(Checkpoint, "kafka-a", "4"),
+        want(Heartbeat, "kafka-a", "4"),
+    ];
+    let p = plan_with(&desired, &act, &owner(), &req);
+    assert_eq!(
+        p.to_string(),
+        format!(
+            "+ create {h} (not_in_connect)\n# stop {a} (operator_stopped)\n    state: \"RUNNING\" -> \"STOPPED\"\n= pause {h} (operator_paused)\n    state: \"(none)\" -> \"PAUSED\""
+        )
+    );
+    let mut after = act.clone();
+    apply_to(&p, &mut after);
+    assert!(plan_with(&desired, &after, &owner(), &req).is_empty());
+}
+
+// proves resume only touches PAUSED/STOPPED connectors, and an intent wins over a resume
+#[test]
+fn resume_only_where_paused_or_stopped() {
+    let a = name(Source, "kafka-a");
+    let c = name(Checkpoint, "kafka-a");
+    let mut stopped = running(&a, &[]);
+    stopped.1.state = Some("STOPPED".into());
+    let act = actual(vec![stopped, running(&c, &["RUNNING"])]);
+    let desired = [
+        want(Source, "kafka-a", "4"),
+        want(Checkpoint, "kafka-a", "4"),
+    ];
+    let req = Requests {
+        resume: BTreeSet::from([a.clone(), c.clone()]),
+        ..Default::default()
+    };
+    let p = plan_with(&desired, &act, &owner(), &req);
+    assert_eq!(
+        summary(&p),
+        vec![(a.as_str(), Action::Resume, Reason::OperatorResumed)]
+    );
+    let held = Requests {
+        intent: BTreeMap::from([(a.clone(), Intent::Stopped)]),
+        ..req
+    };
+    assert!(plan_with(&desired, &act, &owner(), &held).is_empty());
+}
+
+// proves only-failed restarts skip healthy connectors; a full restart does not
+#[test]
+fn restart_only_failed_skips_healthy() {
+    let a = name(Source, "kafka-a");
+    let c = name(Checkpoint, "kafka-a");
+    let act = actual(vec![
+        running(&a, &["RUNNING", "FAILED"]),
+        running(&c, &["RUNNING"]),
+    ]);
+    let desired = [
+        want(Source, "kafka-a", "4"),
+        want(Checkpoint, "kafka-a", "4"),
+    ];
+    let restart = |only_failed| RestartRequest {
+        include_tasks: true,
+        only_failed,
+        reason: Reason::OperatorRestart,
+    };
+    let req = |only_failed| Requests {
+        restart: BTreeMap::from([
+            (a.clone(), restart(only_failed)),
+            (c.clone(), restart(only_failed)),
+        ]),
+        ..Default::default()
+    };
+    let p = plan_with(&desired, &act, &owner(), &req(true));
+    assert_eq!(p.steps.len(), 1);
+    assert_eq!(
+        p.to_string(),
+        format!("* restart {a} (operator_restart)\n    includeTasks=true onlyFailed=true")
+    );
+    let mut after = act.clone();
+    apply_to(&p, &mut after);
+    assert!(!after.connectors[&a].any_failed());
+    assert_eq!(
+        plan_with(&desired, &act, &owner(), &req(false)).steps.len(),
+        2
+    );
+}
+
+fn summary(p: &Plan) -> Vec<(&str, Action, Reason)> {
+    p.steps
+        .iter()
+        .map(|s| (s.name.as_str(), s.action, s.reason))
+        .collect()
+}
+
+fn arb_intents() -> impl Strategy<Value = BTreeMap<String, Intent>> {
+    proptest::collection::btree_map(
+        arb_name(),
+        prop_oneof![Just(Intent::Paused), Just(Intent::Stopped)],
+        0..6,
+    )
+}
+
+proptest! {
+    // proves intents converge (apply, re-plan ⇒ nothing) and never name a foreign connector
+    #[test]
+    fn intents_converge_and_stay_owned(desired in arb_desired(), mut act in arb_actual(), intent in arb_intents()) {
+        let o = owner();
+        let req = Requests { intent, ..Default::default() };
+        let p = plan_with(&desired, &act, &o, &req);
+        prop_assert!(p.steps.iter().all(|s| o.owns(&s.name)));
+        prop_assert!(p.steps.iter().all(|s| s.action != Action::Resume));
+        apply_to(&p, &mut act);
+        let again = plan_with(&desired, &act, &o, &req);
+        prop_assert!(again.is_empty(), "{}", again);
     }
 }

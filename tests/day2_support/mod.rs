@@ -1,0 +1,331 @@
+//! Shared fixtures of the in-process tests (tier 2): a Juju world as data for MemoryTools,
+//! an in-memory Kafka Connect behind the driver's port, hooks and actions at an injected time.
+#![allow(dead_code)]
+
+use mirrormaker_integrator::charm::{self, ConnectApi, ConnectFailure};
+use mirrormaker_integrator::juju::memory::{MemoryTools, Relation, SecretRecord, State};
+use mirrormaker_integrator::juju::Event;
+use mirrormaker_integrator::mirror::DesiredConnector;
+use mirrormaker_integrator::reconcile::{Actual, TaskState};
+use mirrormaker_integrator::relations::ConnectData;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+pub const UUID: &str = "5b2e4a3c-1d2e-4f60-8a9b-0c1d2e3f4a5b";
+pub const UUID_HEX: &str = "5b2e4a3c1d2e4f608a9b0c1d2e3f4a5b";
+pub const PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
+
+/// An in-memory Connect: stored configs and statuses, and a log of every write.
+#[derive(Default)]
+pub struct Connect {
+    pub actual: Actual,
+    pub writes: Vec<String>,
+    pub validation_errors: Vec<String>,
+    /// Every call fails as if Connect were down.
+    pub down: bool,
+    /// A restart leaves FAILED things FAILED (the failure comes straight back).
+    pub sticky_failure: bool,
+}
+
+#[derive(Clone, Default)]
+pub struct FakeConnect(pub Rc<RefCell<Connect>>);
+
+impl FakeConnect {
+    fn check(&self) -> Result<(), ConnectFailure> {
+        if self.0.borrow().down {
+            return Err(ConnectFailure(
+                "no Kafka Connect endpoint answered (http://127.0.0.1:8083: connection refused)"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn set_state(&self, name: &str, op: &str, state: &str) -> Result<(), ConnectFailure> {
+        self.check()?;
+        let mut c = self.0.borrow_mut();
+        c.writes.push(format!("{op} {name}"));
+        if let Some(x) = c.actual.connectors.get_mut(name) {
+            if x.state.as_deref() == Some("FAILED") && op != "STOP" {
+                return Ok(()); // Connect ignores pause/resume of a FAILED connector
+            }
+            x.state = Some(state.into());
+            if op == "STOP" {
+                x.tasks.clear();
+            }
+            for t in &mut x.tasks {
+                t.state = state.into();
+            }
+        }
+        Ok(())
+    }
+
+    pub fn writes(&self) -> Vec<String> {
+        self.0.borrow().writes.clone()
+    }
+
+    pub fn take_writes(&self) -> Vec<String> {
+        std::mem::take(&mut self.0.borrow_mut().writes)
+    }
+
+    pub fn state_of(&self, name: &str) -> Option<String> {
+        self.0.borrow().actual.connectors[name].state.clone()
+    }
+
+    /// Task `task` of `name` FAILED with a trace naming a secret, to prove it never leaks.
+    pub fn fail_task(&self, name: &str, task: u32) {
+        let mut c = self.0.borrow_mut();
+        let x = c.actual.connectors.get_mut(name).unwrap();
+        let t = x.tasks.iter_mut().find(|t| t.id == task).unwrap();
+        t.state = "FAILED".into();
+        t.trace = Some(
+            "org.apache.kafka.common.errors.SaslAuthenticationException: Authentication failed for password=pw-kafka-secret\n\tat org.apache.kafka.X".into(),
+        );
+    }
+}
+
+impl ConnectApi for FakeConnect {
+    fn list(&self) -> Result<Actual, ConnectFailure> {
+        self.check()?;
+        Ok(self.0.borrow().actual.clone())
+    }
+    fn validate(&self, _c: &DesiredConnector) -> Result<Vec<String>, ConnectFailure> {
+        self.check()?;
+        Ok(self.0.borrow().validation_errors.clone())
+    }
+    fn put(&self, name: &str, config: &BTreeMap<String, String>) -> Result<(), ConnectFailure> {
+        self.check()?;
+        let mut c = self.0.borrow_mut();
+        c.writes.push(format!("PUT {name}"));
+        let mut stored = config.clone();
+        stored.insert("name".into(), name.into());
+        c.actual
+            .connectors
+            .entry(name.to_string())
+            .or_default()
+            .config = stored;
+        Ok(())
+    }
+    fn delete(&self, name: &str) -> Result<(), ConnectFailure> {
+        self.check()?;
+        let mut c = self.0.borrow_mut();
+        c.writes.push(format!("DELETE {name}"));
+        c.actual.connectors.remove(name);
+        Ok(())
+    }
+    fn pause(&self, name: &str) -> Result<(), ConnectFailure> {
+        self.set_state(name, "PAUSE", "PAUSED")
+    }
+    fn stop(&self, name: &str) -> Result<(), ConnectFailure> {
+        self.set_state(name, "STOP", "STOPPED")
+    }
+    fn resume(&self, name: &str) -> Result<(), ConnectFailure> {
+        self.set_state(name, "RESUME", "RUNNING")
+    }
+    fn restart(
+        &self,
+        name: &str,
+        include_tasks: bool,
+        only_failed: bool,
+    ) -> Result<(), ConnectFailure> {
+        self.check()?;
+        let mut c = self.0.borrow_mut();
+        c.writes.push(format!(
+            "RESTART {name} includeTasks={include_tasks} onlyFailed={only_failed}"
+        ));
+        if c.sticky_failure {
+            return Ok(());
+        }
+        if let Some(x) = c.actual.connectors.get_mut(name) {
+            if !only_failed || x.state.as_deref() == Some("FAILED") {
+                x.state = Some("RUNNING".into());
+                x.trace = None;
+            }
+            for t in x.tasks.iter_mut().filter(|_| include_tasks) {
+                if !only_failed || t.state == "FAILED" {
+                    t.state = "RUNNING".into();
+                    t.trace = None;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+pub fn kafka_relation(endpoint: &str, id: u64, app: &str, secret: &str) -> Relation {
+    Relation {
+        endpoint: endpoint.into(),
+        id,
+        remote_app: app.into(),
+        remote_units: vec![format!("{app}/0")],
+        remote_app_data: [
+            ("endpoints", format!("127.0.0.1:{}", 9000 + id)),
+            ("tls", "enabled".to_string()),
+            ("secret-user", format!("secret:{secret}-user")),
+            ("secret-tls", format!("secret:{secret}-tls")),
+            ("topic", "__mirrormaker-user".to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect(),
+        ..Default::default()
+    }
+}
+
+pub fn secret(content: &[(&str, &str)]) -> SecretRecord {
+    SecretRecord {
+        revisions: vec![content
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()],
+        ..Default::default()
+    }
+}
+
+/// mirrormaker/0 (leader) with kafka-a on source, kafka-b on target, kafka-connect on connect-client.
+pub fn world() -> State {
+    let mut s = State {
+        app: "mirrormaker".into(),
+        unit: "mirrormaker/0".into(),
+        leader: true,
+        ..Default::default()
+    };
+    s.config.insert("topics".into(), "orders\\..*".into());
+    s.relations
+        .push(kafka_relation("source", 3, "kafka-a", "a"));
+    s.relations
+        .push(kafka_relation("target", 4, "kafka-b", "b"));
+    s.relations.push(Relation {
+        endpoint: "connect-client".into(),
+        id: 5,
+        remote_app: "kafka-connect".into(),
+        remote_units: vec!["kafka-connect/0".into()],
+        remote_app_data: [
+            ("endpoints", "http://127.0.0.1:8083"),
+            ("secret-user", "secret:c-user"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect(),
+        ..Default::default()
+    });
+    s.relations.push(Relation {
+        endpoint: "peer".into(),
+        id: 1,
+        remote_app: "mirrormaker".into(),
+        ..Default::default()
+    });
+    for (id, user) in [("a", "relation-3"), ("b", "relation-4")] {
+        s.secrets.insert(
+            format!("secret:{id}-user"),
+            secret(&[("username", user), ("password", "pw-kafka-secret")]),
+        );
+        s.secrets
+            .insert(format!("secret:{id}-tls"), secret(&[("tls-ca", PEM)]));
+    }
+    s.secrets.insert(
+        "secret:c-user".into(),
+        secret(&[
+            ("username", "relation-5"),
+            ("password", "pw-connect-secret"),
+        ]),
+    );
+    s
+}
+
+pub fn hook(name: &str, relation: Option<(&str, u64, &str)>) -> Event {
+    let mut env: BTreeMap<&str, String> = BTreeMap::new();
+    env.insert("JUJU_UNIT_NAME", "mirrormaker/0".into());
+    env.insert("JUJU_MODEL_UUID", UUID.into());
+    env.insert("JUJU_DISPATCH_PATH", format!("hooks/{name}"));
+    if let Some((ep, id, app)) = relation {
+        env.insert("JUJU_RELATION_ID", format!("{ep}:{id}"));
+        env.insert("JUJU_REMOTE_APP", app.into());
+    }
+    Event::from_vars(|k| env.get(k).cloned()).unwrap()
+}
+
+/// 2026-11-25T17:00:00Z, the fixtures' "now".
+pub const T0: u64 = 1_795_626_000;
+
+pub fn run(state: State, event: &Event, connect: &FakeConnect) -> State {
+    run_at(state, event, connect, T0)
+}
+
+/// One hook or action at `now` (epoch seconds): the injected clock.
+pub fn run_at(state: State, event: &Event, connect: &FakeConnect, now: u64) -> State {
+    let tools = MemoryTools::new(state);
+    let c = connect.clone();
+    let factory = move |_: &ConnectData| -> Result<Box<dyn ConnectApi>, ConnectFailure> {
+        Ok(Box::new(c.clone()))
+    };
+    charm::run_at(event, &tools, &factory, now).expect("hook succeeds");
+    tools.into_state()
+}
+
+/// The action event `name` on mirrormaker/0.
+pub fn action(name: &str) -> Event {
+    let mut env: BTreeMap<&str, String> = BTreeMap::new();
+    env.insert("JUJU_UNIT_NAME", "mirrormaker/0".into());
+    env.insert("JUJU_MODEL_UUID", UUID.into());
+    env.insert("JUJU_DISPATCH_PATH", format!("actions/{name}"));
+    env.insert("JUJU_ACTION_NAME", name.into());
+    env.insert("JUJU_ACTION_UUID", "1".into());
+    Event::from_vars(|k| env.get(k).cloned()).unwrap()
+}
+
+/// Runs action `name` with `params` and returns the world after (results in `action_results`).
+pub fn run_action(
+    mut state: State,
+    name: &str,
+    params: serde_json::Value,
+    connect: &FakeConnect,
+    now: u64,
+) -> State {
+    state.action_params = params.as_object().cloned().unwrap_or_default();
+    state.action_results.clear();
+    state.action_failed = None;
+    let out = run_at(state, &action(name), connect, now);
+    let mut out = out;
+    out.action_params.clear();
+    out
+}
+
+/// A converged world: the leader created everything, Connect reports it all RUNNING on a
+/// worker, and one more hook settled the peer data. Returns the state after it.
+pub fn converged(connect: &FakeConnect) -> State {
+    let s = run(world(), &hook("config-changed", None), connect);
+    all_running(connect);
+    let s = run(s, &hook("update-status", None), connect);
+    connect.take_writes();
+    s
+}
+
+/// The peer relation's app databag.
+pub fn peer_bag(s: &State) -> BTreeMap<String, String> {
+    s.relations
+        .iter()
+        .find(|r| r.endpoint == "peer")
+        .unwrap()
+        .local_app
+        .clone()
+}
+
+pub fn name(kind: &str, alias: &str) -> String {
+    format!("mirror_{kind}_{alias}_r5_{UUID_HEX}")
+}
+
+/// Marks every stored connector RUNNING with one RUNNING task (what Connect converges to).
+pub fn all_running(connect: &FakeConnect) {
+    for c in connect.0.borrow_mut().actual.connectors.values_mut() {
+        c.state = Some("RUNNING".into());
+        c.worker_id = Some("10.0.0.5:8083".into());
+        c.tasks = vec![TaskState {
+            id: 0,
+            state: "RUNNING".into(),
+            worker_id: Some("10.0.0.6:8083".into()),
+            trace: None,
+        }];
+    }
+}
