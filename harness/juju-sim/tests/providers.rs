@@ -302,3 +302,50 @@ fn connect_backend_and_cleanup() {
         sim.ok(&["debug-log"])
     );
 }
+
+/// Proves `rotate-credentials` re-provisions the relation user with a new password, publishes
+/// it as a new revision of secret-user, and the requirer gets secret-changed (with its consumer
+/// label) and reads the new password with --refresh.
+#[test]
+fn rotate_credentials_fires_secret_changed() {
+    let sim = Sim::new();
+    requirer(&sim);
+    sim.handler(
+        "mm",
+        "secret-changed",
+        "t rotated secret-get --label \"$JUJU_SECRET_LABEL\" --refresh --format=json\n",
+    );
+    let rec = sim.tmp.path().join("argv.log");
+    let prog = sim.tmp.path().join("provision.sh");
+    write_exec(
+        &prog,
+        &format!("#!/bin/sh\necho \"$@\" >> {}\n", rec.display()),
+    );
+    let backend = sim.tmp.path().join("kafka.json");
+    std::fs::write(
+        &backend,
+        json!({"provision": [prog.to_str().unwrap()]}).to_string(),
+    )
+    .unwrap();
+    sim.ok(&[
+        "deploy",
+        "--sim",
+        "kafka",
+        "kafka-a",
+        "--backend",
+        backend.to_str().unwrap(),
+    ]);
+    sim.ok(&["integrate", "mm:source", "kafka-a"]);
+    let old: Value = serde_json::from_str(&sim.out("user-source").0).unwrap();
+    sim.ok(&["rotate-credentials", "kafka-a", "1"]);
+    assert_eq!(sim.hooks_of("mm/0").last().unwrap(), "secret-changed");
+    let new: Value = serde_json::from_str(&sim.out("rotated").0).unwrap();
+    assert_eq!(new["username"], "relation-1");
+    assert_ne!(new["password"], old["password"]);
+    let calls = std::fs::read_to_string(&rec).unwrap();
+    assert!(calls
+        .lines()
+        .last()
+        .unwrap()
+        .contains(new["password"].as_str().unwrap()));
+}

@@ -25,6 +25,7 @@ verbs:
   config APP [k=v ...] [--reset k[,k...]]     (no k=v: print the values)
   run UNIT ACTION [k=v ...]  status [--format json|tabular]
   refresh APP [--path CHARM]  (upgrade-charm → config-changed on every unit)
+  rotate-credentials APP RELATION_ID   (simulated provider: new password, new secret revision)
   update-status              elect UNIT      resolve UNIT [--no-retry]
   debug-log                  secrets [--format json]
   hooks [--unit UNIT] [--format json]        show-relation ID     dump";
@@ -129,6 +130,21 @@ fn run(mut args: Vec<String>) -> Result<i32> {
         "integrate" | "relate" => integrate(&mut model, &args)?,
         "remove-relation" => remove_relation(&mut model, &args)?,
         "config" => config(&mut model, args)?,
+        "rotate-credentials" => {
+            let [app, rid] = args.as_slice() else {
+                return Err(Error::usage("usage: rotate-credentials APP RELATION_ID"));
+            };
+            let rid: u64 = rid
+                .rsplit(':')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .ok_or_else(|| Error::usage(format!("invalid relation id {rid:?}")))?;
+            let before = model.clone();
+            crate::providers::rotate(&mut model, app, rid)?;
+            let actor = model.app(app)?.leader.clone().unwrap_or_default();
+            engine::cascade(&before, &mut model, &actor);
+            0
+        }
         "refresh" | "upgrade-charm" => refresh(&mut model, &dir, args)?,
         "run" => return action::run_action(&mut model, &dir, args),
         "status" => {

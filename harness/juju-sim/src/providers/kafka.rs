@@ -38,16 +38,7 @@ pub fn reconcile(model: &mut Model, dir: &Path, unit: &str, rid: u64) -> Result<
         }
         p.password.clone()
     };
-    let extra = [
-        "--user".to_string(),
-        user.clone(),
-        "--password".into(),
-        password.clone(),
-        "--roles".into(),
-        roles,
-        "--topic".into(),
-        topic.clone(),
-    ];
+    let extra = provision_args(&user, &password, &roles, &topic);
     if let Err(e) = super::provision(&backend, &extra) {
         crate::logs::append(
             dir,
@@ -138,4 +129,21 @@ pub fn reconcile(model: &mut Model, dir: &Path, unit: &str, rid: u64) -> Result<
         &format!("kafka-client:{rid}: created user {user}"),
     );
     Ok(())
+}
+
+/// The provision program's extra arguments for Kafka.
+pub fn provision_args(user: &str, password: &str, roles: &str, topic: &str) -> Vec<String> {
+    [
+        "--user",
+        user,
+        "--password",
+        password,
+        "--roles",
+        roles,
+        "--topic",
+        topic,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
 }

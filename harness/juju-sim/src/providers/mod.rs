@@ -129,3 +129,73 @@ pub fn request(model: &Model, app: &str, rid: u64) -> Option<(String, crate::sta
     let bag = r.app_data.get(&remote).cloned().unwrap_or_default();
     Some((remote, bag))
 }
+
+/// Rotate the password of an answered relation (`juju-sim rotate-credentials`): provision the
+/// new password through the backend (if any), then publish it as a new revision of the
+/// `secret-user` secret (or the plain `password` key), as a provider does when it rewrites
+/// credentials. The caller runs the cascade (secret-changed / relation-changed).
+pub fn rotate(model: &mut Model, app: &str, rid: u64) -> Result<()> {
+    use crate::error::Error;
+    let a = model.app(app)?;
+    let kind = a
+        .sim
+        .ok_or_else(|| Error::run(format!("application \"{app}\" is not simulated")))?;
+    if !a.provider.get(&rid).is_some_and(|p| p.answered) {
+        return Err(Error::run(format!(
+            "{app} has not answered relation {rid} yet; nothing to rotate"
+        )));
+    }
+    let backend = a.backend.clone().unwrap_or(Value::Null);
+    let user = format!("relation-{rid}");
+    let password = new_password();
+    let extra = match kind {
+        SimKind::Kafka => {
+            let (_, req) = request(model, app, rid).unwrap_or_default();
+            kafka::provision_args(
+                &user,
+                &password,
+                req.get("extra-user-roles")
+                    .map(String::as_str)
+                    .unwrap_or(""),
+                req.get("topic").map(String::as_str).unwrap_or(""),
+            )
+        }
+        SimKind::KafkaConnect => vec![
+            "--user".into(),
+            user.clone(),
+            "--password".into(),
+            password.clone(),
+        ],
+    };
+    provision(&backend, &extra)
+        .map_err(|e| Error::run(format!("provisioning {user} failed: {e}")))?;
+    model
+        .app_mut(app)?
+        .provider
+        .entry(rid)
+        .or_default()
+        .password = password.clone();
+    let bag = model
+        .relations
+        .get(&rid)
+        .and_then(|r| r.app_data.get(app))
+        .cloned()
+        .unwrap_or_default();
+    match bag.get("secret-user") {
+        Some(id) => {
+            let mut content = crate::state::Bag::new();
+            content.insert("username".into(), user);
+            content.insert("password".into(), password);
+            crate::secrets::set_content(model, id, content);
+        }
+        None => {
+            if let Some(r) = model.relations.get_mut(&rid) {
+                r.app_data
+                    .entry(app.to_string())
+                    .or_default()
+                    .insert("password".into(), password);
+            }
+        }
+    }
+    Ok(())
+}
