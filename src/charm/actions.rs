@@ -209,7 +209,7 @@ fn change(
 
     let mut text = String::new();
     let names: Vec<&str> = targets.iter().map(|d| d.name.as_str()).collect();
-    let _ = writeln!(text, "{name}: {}", names.join(", "));
+    let _ = writeln!(text, "{name} (selected): {}", names.join(", "));
     match name {
         "pause" | "stop" => {
             let _ = writeln!(

@@ -106,9 +106,9 @@ pub fn step(record: &Record, health: Health, now: u64, policy: Policy) -> (Verdi
     match health {
         Health::Running => {
             let since = *next.healthy_since.get_or_insert(now);
-            if now.saturating_sub(since) >= STABLE_SECS {
-                next.restarts = 0;
-                next.last_restart = None;
+            if next.restarts == 0 || now.saturating_sub(since) >= STABLE_SECS {
+                // Nothing to count (or stable long enough): nothing to remember.
+                next = Record::default();
             }
             (Verdict::Fine, next)
         }
@@ -235,7 +235,7 @@ mod tests {
             "a pause interrupts the stable period"
         );
         let (_, r4) = step(&r2, Health::Running, 100 + STABLE_SECS, POLICY);
-        assert_eq!((r4.restarts, r4.last_restart), (0, None));
+        assert_eq!(r4, Record::default(), "a fresh record");
     }
 
     fn arb_health() -> impl Strategy<Value = Health> {

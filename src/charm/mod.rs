@@ -297,8 +297,9 @@ pub fn reconcile(s: &Snapshot, connect: ConnectFactory, pass: &Pass) -> Outcome 
         Ok(api) => api,
         Err(e) => return Outcome::stop(unreachable(e), HoldReason::ConnectUnavailable),
     };
+    let secrets = report::known_secrets(s);
     let mut actual = match api.list() {
-        Ok(a) => a,
+        Ok(a) => redacted(a, &secrets),
         Err(e) => {
             let mut o = Outcome::stop(unreachable(e), HoldReason::ConnectUnavailable);
             o.desired = ready.desired.clone();
@@ -418,7 +419,7 @@ pub fn reconcile(s: &Snapshot, connect: ConnectFactory, pass: &Pass) -> Outcome 
             .collect();
         if !outcome.applied.is_empty() {
             if let Ok(a) = api.list() {
-                actual = a;
+                actual = redacted(a, &secrets);
             }
         }
     }
@@ -444,6 +445,24 @@ pub fn reconcile(s: &Snapshot, connect: ConnectFactory, pass: &Pass) -> Outcome 
     outcome.plan = Some(the_plan);
     outcome.actual = Some(actual);
     outcome
+}
+
+/// Connect's traces with every secret the snapshot knows redacted (the client already
+/// redacts what it knows; this also covers the Kafka passwords it never saw).
+fn redacted(mut actual: Actual, secrets: &[crate::secret::Secret]) -> Actual {
+    let refs: Vec<&crate::secret::Secret> = secrets.iter().collect();
+    let scrub = |t: &mut Option<String>| {
+        if let Some(text) = t.as_mut() {
+            *text = crate::mirror::sensitive::redact_text(text, &refs);
+        }
+    };
+    for c in actual.connectors.values_mut() {
+        scrub(&mut c.trace);
+        for t in &mut c.tasks {
+            scrub(&mut t.trace);
+        }
+    }
+    actual
 }
 
 /// Keeps the start time of the waiting condition a connector is in (leader only).

@@ -199,19 +199,18 @@ pub fn status_table(s: &Snapshot, o: &Outcome) -> String {
             text(&r["intent"]),
         );
         if let Some(t) = r["trace"].as_str() {
-            let _ = writeln!(out, "{:width$}    trace: {t}", "");
+            let _ = writeln!(out, "    trace: {t}");
         }
         for t in r["tasks"].as_array().into_iter().flatten() {
             let _ = writeln!(
                 out,
-                "{:width$}  task {:<6} {:11}  {}",
-                "",
-                t["id"],
+                "{:width$}  {:11}  {}",
+                format!("  task {}", t["id"]),
                 text(&t["state"]),
                 text(&t["worker"]),
             );
             if let Some(tr) = t["trace"].as_str() {
-                let _ = writeln!(out, "{:width$}    trace: {tr}", "");
+                let _ = writeln!(out, "      trace: {tr}");
             }
         }
     }

@@ -80,7 +80,7 @@ impl FakeConnect {
         let t = x.tasks.iter_mut().find(|t| t.id == task).unwrap();
         t.state = "FAILED".into();
         t.trace = Some(
-            "org.apache.kafka.common.errors.SaslAuthenticationException: Authentication failed for password=pw-kafka-secret\n\tat org.apache.kafka.X".into(),
+            "org.apache.kafka.common.errors.SaslAuthenticationException: Authentication failed during authentication due to invalid credentials (pw-kafka-secret)\n\tat org.apache.kafka.X".into(),
         );
     }
 }
@@ -255,6 +255,9 @@ pub fn run(state: State, event: &Event, connect: &FakeConnect) -> State {
 
 /// One hook or action at `now` (epoch seconds): the injected clock.
 pub fn run_at(state: State, event: &Event, connect: &FakeConnect, now: u64) -> State {
+    let mut event = event.clone();
+    event.unit = state.unit.clone();
+    let event = &event;
     let tools = MemoryTools::new(state);
     let c = connect.clone();
     let factory = move |_: &ConnectData| -> Result<Box<dyn ConnectApi>, ConnectFailure> {
@@ -328,4 +331,54 @@ pub fn all_running(connect: &FakeConnect) {
             trace: None,
         }];
     }
+}
+
+/// A leader change: unit 0 (`s`) loses leadership, unit 1 gets it. Both see the same
+/// relations, peer databag included. Returns (unit 0, unit 1).
+pub fn leader_moves(s: &State) -> (State, State) {
+    let mut old = s.clone();
+    old.leader = false;
+    let mut new = s.clone();
+    new.unit = "mirrormaker/1".into();
+    new.leader = true;
+    new.unit_status = None;
+    new.app_status = None;
+    (old, new)
+}
+
+/// Unit 1 sees the peer data unit 0 wrote (what Juju shares between the units).
+pub fn share_peer(from: &State, to: &mut State) {
+    let bag = peer_bag(from);
+    to.relations
+        .iter_mut()
+        .find(|r| r.endpoint == "peer")
+        .unwrap()
+        .local_app = bag;
+}
+
+/// Prints an action's output the way `juju run` shows it, for docs/day2.md.
+pub fn show(cmd: &str, s: &State) {
+    println!("$ {cmd}");
+    if let Some(r) = s.action_results.get("result") {
+        println!("{r}");
+    }
+    if let Some(f) = &s.action_failed {
+        println!("Action failed: {f}");
+    }
+    println!();
+}
+
+/// Every text the charm produced: statuses, logs, action results and failures, tool calls.
+pub fn everything_said(s: &State) -> String {
+    let mut text = format!(
+        "{:?} {:?} {:?} {:?} {:?}",
+        s.unit_status, s.app_status, s.action_results, s.action_failed, s.calls
+    );
+    for (_, l) in &s.logs {
+        text.push_str(l);
+    }
+    for r in &s.relations {
+        text.push_str(&format!("{:?}", r.local_app));
+    }
+    text
 }
