@@ -282,3 +282,44 @@ fn refresh_runs_upgrade_charm() {
         ["upgrade-charm", "config-changed"]
     );
 }
+
+/// Proves a `.charm` zip (no directory entries, modes in `external_attr` as charmcraft writes
+/// them) is unpacked per unit with its exec bits, and dispatch → bin/ works.
+#[test]
+fn deploy_packed_zip_keeps_modes() {
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+    let sim = Sim::new();
+    let path = sim.tmp.path().join("t_ubuntu@22.04-amd64.charm");
+    let mut z = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    let file = |mode: u32| {
+        zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .unix_permissions(mode)
+    };
+    z.start_file("dispatch", file(0o755)).unwrap();
+    z.write_all(b"#!/bin/sh\nJUJU_DISPATCH_PATH=\"${JUJU_DISPATCH_PATH:-$0}\" exec ./bin/t\n")
+        .unwrap();
+    z.start_file("bin/t", file(0o755)).unwrap();
+    z.write_all(b"#!/bin/sh\nstatus-set active \"ran $JUJU_DISPATCH_PATH\"\n")
+        .unwrap();
+    z.start_file("metadata.yaml", file(0o644)).unwrap();
+    z.write_all(b"name: t\nsummary: s\ndescription: d\n")
+        .unwrap();
+    z.finish().unwrap();
+    sim.ok(&["deploy", path.to_str().unwrap(), "t", "-n", "2"]);
+    for u in ["t-0", "t-1"] {
+        let d = sim.model.join("units").join(u).join("charm");
+        let mode = |p: &str| std::fs::metadata(d.join(p)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(
+            (mode("dispatch"), mode("bin/t"), mode("metadata.yaml")),
+            (0o755, 0o755, 0o644)
+        );
+    }
+    assert!(sim.hooks().iter().all(|h| h.2 == 0));
+    let st = sim.status();
+    assert_eq!(
+        st["applications"]["t"]["units"]["t/1"]["workload-status"]["message"],
+        "ran hooks/start"
+    );
+}
