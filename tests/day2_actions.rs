@@ -397,3 +397,47 @@ fn no_secret_in_any_action_output() {
         assert!(!seen.contains(secret), "{secret} leaked");
     }
 }
+
+// Proves plan shows the state steps reconcile would take: a pause the operator asked for
+// (the connector was resumed behind the charm's back) and an auto-restart that is due.
+#[test]
+fn plan_shows_pause_and_auto_restart_steps() {
+    let connect = FakeConnect::default();
+    let s = converged(&connect);
+    let s = run_action(
+        s,
+        "pause",
+        json!({"connector": "heartbeat/kafka-a"}),
+        &connect,
+        T0,
+    );
+    connect.take_writes();
+    let hb = name("heartbeat", "kafka-a");
+    connect
+        .0
+        .borrow_mut()
+        .actual
+        .connectors
+        .get_mut(&hb)
+        .unwrap()
+        .state = Some("RUNNING".into());
+    connect.fail_task(&name("source", "kafka-a"), 0);
+    let out = run_action(s, "plan", json!({}), &connect, T0 + 60);
+    show(
+        &format!("{LEADER} plan   # paused by hand-resumed, a task FAILED"),
+        &out,
+    );
+    let r = &out.action_results["result"];
+    assert!(
+        r.starts_with(&format!(
+            "* restart {} (auto_restart)\n    includeTasks=true onlyFailed=true\n= pause {hb} (operator_paused)\n    state: \"RUNNING\" -> \"PAUSED\"",
+            name("source", "kafka-a")
+        )),
+        "{r}"
+    );
+    assert!(connect.writes().is_empty());
+    assert!(
+        !peer_bag(&out).contains_key("auto-restart"),
+        "plan changes nothing"
+    );
+}
