@@ -235,33 +235,77 @@ pub struct Outcome {
     pub env: BTreeMap<String, String>,
 }
 
-/// Make sure `<model>/tools/<tool>` symlinks point at this executable.
+/// Make sure `<model>/tools/` holds a private copy of this executable and `<tool>` symlinks to
+/// it. The copy keeps running hooks working while cargo rebuilds `target/debug/juju-sim`.
 pub fn ensure_tools(model_dir: &Path) -> Result<PathBuf> {
     let tools = model_dir.join("tools");
     std::fs::create_dir_all(&tools).map_err(|e| Error::io(&tools, e))?;
     let exe = std::env::current_exe().map_err(|e| Error::io("current_exe", e))?;
+    let copy = tools.join("juju-sim");
+    if exe != copy {
+        let fresh = |p: &Path| {
+            std::fs::metadata(p)
+                .ok()
+                .map(|m| (m.len(), m.modified().ok()))
+        };
+        let src = fresh(&exe);
+        let stamp = tools.join(".source");
+        let want = format!("{}:{:?}", exe.display(), src);
+        let have = std::fs::read_to_string(&stamp).unwrap_or_default();
+        if have != want || !copy.exists() {
+            let tmp = tools.join(format!(".juju-sim.{}", std::process::id()));
+            std::fs::copy(&exe, &tmp).map_err(|e| Error::io(&exe, e))?;
+            std::fs::rename(&tmp, &copy).map_err(|e| Error::io(&copy, e))?;
+            std::fs::write(&stamp, want).map_err(|e| Error::io(&stamp, e))?;
+        }
+    }
     for t in crate::tools::TOOL_NAMES {
         let link = tools.join(t);
-        if std::fs::read_link(&link).ok().as_deref() == Some(exe.as_path()) {
+        if std::fs::read_link(&link).ok().as_deref() == Some(Path::new("juju-sim")) {
             continue;
         }
         let _ = std::fs::remove_file(&link);
-        std::os::unix::fs::symlink(&exe, &link).map_err(|e| Error::io(&link, e))?;
+        std::os::unix::fs::symlink("juju-sim", &link).map_err(|e| Error::io(&link, e))?;
     }
     Ok(tools)
 }
 
 /// Run `./dispatch` for one event of a charm unit.
 pub fn dispatch(model: &Model, model_dir: &Path, unit: &str, kind: &EventKind) -> Result<Outcome> {
-    let tools = ensure_tools(model_dir)?;
     let ctx_id = format!(
         "{}-{}-{}",
         unit,
         hook_name(model, unit, kind),
         model.next_seq
     );
-    let c = make_ctx(model, unit, kind, ctx_id.clone());
+    let c = make_ctx(model, unit, kind, ctx_id);
     let env = hook_env(model, model_dir, &c);
+    run_in_context(model, model_dir, c, env, &["./dispatch".to_string()])
+}
+
+/// Run a command in a hook context like `juju exec`: no JUJU_DISPATCH_PATH/JUJU_HOOK_NAME.
+pub fn exec(model: &Model, model_dir: &Path, unit: &str, argv: &[String]) -> Result<Outcome> {
+    let c = HookCtx {
+        id: format!("{unit}-exec-{}", model.next_seq),
+        unit: unit.into(),
+        ..Default::default()
+    };
+    let mut env = hook_env(model, model_dir, &c);
+    env.remove("JUJU_DISPATCH_PATH");
+    env.remove("JUJU_HOOK_NAME");
+    run_in_context(model, model_dir, c, env, argv)
+}
+
+fn run_in_context(
+    model: &Model,
+    model_dir: &Path,
+    c: HookCtx,
+    env: BTreeMap<String, String>,
+    argv: &[String],
+) -> Result<Outcome> {
+    let tools = ensure_tools(model_dir)?;
+    let unit = c.unit.clone();
+    let ctx_id = c.id.clone();
     let cpath = ctx_path(model_dir, &ctx_id);
     std::fs::create_dir_all(cpath.parent().unwrap_or(model_dir))
         .map_err(|e| Error::io(&cpath, e))?;
@@ -272,13 +316,17 @@ pub fn dispatch(model: &Model, model_dir: &Path, unit: &str, kind: &EventKind) -
             model: model.clone(),
         },
     )?;
-    let u = model.unit(unit)?;
+    let u = model.unit(&unit)?;
     let path = format!(
         "{}:{}",
         tools.display(),
         std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into())
     );
-    let mut cmd = Command::new("./dispatch");
+    let (prog, args) = argv
+        .split_first()
+        .ok_or_else(|| Error::usage("no command given"))?;
+    let mut cmd = Command::new(prog);
+    cmd.args(args);
     cmd.current_dir(&u.charm_dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -323,3 +323,36 @@ fn deploy_packed_zip_keeps_modes() {
         "ran hooks/start"
     );
 }
+
+/// Proves `exec` runs a command in a hook context (tools work, no JUJU_DISPATCH_PATH), returns
+/// its exit code and output, and commits its writes, which then trigger the other side.
+#[test]
+fn exec_in_hook_context() {
+    let sim = Sim::new();
+    let charm = sim.charm("app", REQUIRER_META, CONFIG, "");
+    sim.ok(&["deploy", charm.to_str().unwrap(), "app", "-n", "2"]);
+    let out = sim.ok(&[
+        "exec",
+        "app/0",
+        "--",
+        "sh",
+        "-c",
+        "echo \"[$JUJU_DISPATCH_PATH]\"; is-leader --format=json; relation-set -r peer:0 k=v",
+    ]);
+    assert_eq!(out, "[]\ntrue\n");
+    assert_eq!(sim.unit_bag(0, "app/0")["k"], "v");
+    assert_eq!(
+        sim.hooks().last().unwrap(),
+        &("app/1".to_string(), "peer-relation-changed".to_string(), 0)
+    );
+    let r = sim.cmd(&[
+        "exec",
+        "app/1",
+        "--",
+        "sh",
+        "-c",
+        "relation-set -r peer:0 k=x; exit 3",
+    ]);
+    assert_eq!(r.code, 3);
+    assert!(sim.unit_bag(0, "app/1").get("k").is_none());
+}

@@ -24,6 +24,7 @@ verbs:
   integrate A[:EP] B[:EP]    remove-relation A[:EP] B[:EP] | ID
   config APP [k=v ...] [--reset k[,k...]]     (no k=v: print the values)
   run UNIT ACTION [k=v ...]  status [--format json|tabular]
+  exec UNIT -- CMD [ARGS]    run CMD in a hook context (like juju exec); exit code = CMD's
   refresh APP [--path CHARM]  (upgrade-charm → config-changed on every unit)
   rotate-credentials APP RELATION_ID   (simulated provider: new password, new secret revision)
   update-status              elect UNIT      resolve UNIT [--no-retry]
@@ -130,6 +131,21 @@ fn run(mut args: Vec<String>) -> Result<i32> {
         "integrate" | "relate" => integrate(&mut model, &args)?,
         "remove-relation" => remove_relation(&mut model, &args)?,
         "config" => config(&mut model, args)?,
+        "exec" => {
+            let Some(sep) = args.iter().position(|a| a == "--") else {
+                return Err(Error::usage("usage: exec UNIT -- COMMAND [ARGS...]"));
+            };
+            let [unit] = &args[..sep] else {
+                return Err(Error::usage("usage: exec UNIT -- COMMAND [ARGS...]"));
+            };
+            engine::settle(&mut model, &dir)?;
+            let (code, out, err) = engine::exec(&mut model, &dir, unit, &args[sep + 1..])?;
+            print!("{out}");
+            eprint!("{err}");
+            model.save(&dir)?;
+            engine::settle(&mut model, &dir)?;
+            return Ok(code);
+        }
         "rotate-credentials" => {
             let [app, rid] = args.as_slice() else {
                 return Err(Error::usage("usage: rotate-credentials APP RELATION_ID"));

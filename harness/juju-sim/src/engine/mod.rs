@@ -195,6 +195,34 @@ fn run_event(model: &mut Model, dir: &Path, unit: &str, ev: crate::state::Event)
     Ok(())
 }
 
+/// `juju exec`-like: run a command in a hook context on a unit; writes commit on exit 0 and
+/// their follow-up events run before this returns. Returns (code, stdout, stderr).
+pub fn exec(
+    model: &mut Model,
+    dir: &Path,
+    unit: &str,
+    argv: &[String],
+) -> Result<(i32, String, String)> {
+    if model.unit(unit)?.agent != Agent::Idle {
+        return Err(Error::run(format!(
+            "unit \"{unit}\" is in error; resolve it first"
+        )));
+    }
+    if model.app(&model.unit(unit)?.app)?.sim.is_some() {
+        return Err(Error::run(format!(
+            "unit \"{unit}\" is simulated; it has no charm to exec in"
+        )));
+    }
+    let before = model.clone();
+    let out = runner::exec(model, dir, unit, argv)?;
+    if out.code == 0 {
+        let mut after = out.after;
+        cascade(&before, &mut after, unit);
+        *model = after;
+    }
+    Ok((out.code, out.stdout, out.stderr))
+}
+
 /// Delete units that finished dying and relations every unit has left.
 fn collect_garbage(model: &mut Model) {
     let dead: Vec<String> = model
