@@ -235,39 +235,63 @@ pub struct Outcome {
     pub env: BTreeMap<String, String>,
 }
 
-/// Make sure `<model>/tools/` holds a private copy of this executable and `<tool>` symlinks to
-/// it. The copy keeps running hooks working while cargo rebuilds `target/debug/juju-sim`.
+/// Make sure `<model>/tools/<tool>` symlinks point to a stable copy of this executable.
+///
+/// The copy lives in `$TMPDIR/juju-sim-bin/<size>-<mtime>/juju-sim` (one per build, shared by
+/// all models), so rebuilding `target/debug/juju-sim` while hooks run never breaks a tool call.
+/// Copies older than a day are removed.
 pub fn ensure_tools(model_dir: &Path) -> Result<PathBuf> {
     let tools = model_dir.join("tools");
     std::fs::create_dir_all(&tools).map_err(|e| Error::io(&tools, e))?;
     let exe = std::env::current_exe().map_err(|e| Error::io("current_exe", e))?;
-    let copy = tools.join("juju-sim");
-    if exe != copy {
-        let fresh = |p: &Path| {
-            std::fs::metadata(p)
-                .ok()
-                .map(|m| (m.len(), m.modified().ok()))
-        };
-        let src = fresh(&exe);
-        let stamp = tools.join(".source");
-        let want = format!("{}:{:?}", exe.display(), src);
-        let have = std::fs::read_to_string(&stamp).unwrap_or_default();
-        if have != want || !copy.exists() {
-            let tmp = tools.join(format!(".juju-sim.{}", std::process::id()));
-            std::fs::copy(&exe, &tmp).map_err(|e| Error::io(&exe, e))?;
-            std::fs::rename(&tmp, &copy).map_err(|e| Error::io(&copy, e))?;
-            std::fs::write(&stamp, want).map_err(|e| Error::io(&stamp, e))?;
-        }
-    }
+    let target = stable_copy(&exe).unwrap_or(exe);
     for t in crate::tools::TOOL_NAMES {
         let link = tools.join(t);
-        if std::fs::read_link(&link).ok().as_deref() == Some(Path::new("juju-sim")) {
+        if std::fs::read_link(&link).ok().as_deref() == Some(target.as_path()) {
             continue;
         }
         let _ = std::fs::remove_file(&link);
-        std::os::unix::fs::symlink("juju-sim", &link).map_err(|e| Error::io(&link, e))?;
+        std::os::unix::fs::symlink(&target, &link).map_err(|e| Error::io(&link, e))?;
     }
     Ok(tools)
+}
+
+fn stable_copy(exe: &Path) -> Option<PathBuf> {
+    let cache = std::env::temp_dir().join("juju-sim-bin");
+    if exe.starts_with(&cache) {
+        return Some(exe.to_path_buf());
+    }
+    let m = std::fs::metadata(exe).ok()?;
+    let mtime = m
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_nanos();
+    let dir = cache.join(format!("{}-{mtime}", m.len()));
+    let copy = dir.join("juju-sim");
+    if copy.exists() {
+        return Some(copy);
+    }
+    std::fs::create_dir_all(&dir).ok()?;
+    let tmp = dir.join(format!(".juju-sim.{}", std::process::id()));
+    std::fs::copy(exe, &tmp).ok()?;
+    std::fs::rename(&tmp, &copy).ok()?;
+    if let Ok(entries) = std::fs::read_dir(&cache) {
+        let day = std::time::Duration::from_secs(86_400);
+        for e in entries.flatten() {
+            let old = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > day);
+            if old && e.path() != dir {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+    Some(copy)
 }
 
 /// Run `./dispatch` for one event of a charm unit.
