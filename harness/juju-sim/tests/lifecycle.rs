@@ -356,3 +356,44 @@ fn exec_in_hook_context() {
     assert_eq!(r.code, 3);
     assert!(sim.unit_bag(0, "app/1").get("k").is_none());
 }
+
+/// Proves a unit added to an integrated app runs relation-created for the existing relations
+/// (peer first) before config-changed/start, then joined → changed with every remote and peer
+/// unit, and that the remote side gets joined → changed for the new unit.
+#[test]
+fn add_unit_joins_existing_relations() {
+    let sim = Sim::new();
+    let req = sim.charm("req", REQUIRER_META, "", "");
+    let prov = sim.charm(
+        "prov",
+        "provides:\n  kafka-client:\n    interface: kafka_client\n",
+        "",
+        "",
+    );
+    sim.ok(&["deploy", req.to_str().unwrap(), "req"]);
+    sim.ok(&["deploy", prov.to_str().unwrap(), "prov"]);
+    sim.ok(&["integrate", "req:source", "prov"]);
+    let n = sim.hooks_of("prov/0").len();
+    sim.ok(&["add-unit", "req"]);
+    assert_eq!(
+        sim.hooks_of("req/1"),
+        [
+            "install",
+            "peer-relation-created",
+            "source-relation-created",
+            "config-changed",
+            "start",
+            "peer-relation-joined",
+            "peer-relation-changed",
+            "source-relation-joined",
+            "source-relation-changed"
+        ]
+    );
+    assert_eq!(
+        sim.hooks_of("prov/0")[n..],
+        [
+            "kafka-client-relation-joined",
+            "kafka-client-relation-changed"
+        ]
+    );
+}

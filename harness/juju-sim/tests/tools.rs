@@ -332,3 +332,55 @@ fi
     assert_eq!(c, 0);
     assert!(o.starts_with("\"10.71."), "{o}");
 }
+
+/// Proves leader-set/-get (non-leader write fails; leader-settings-changed on non-leaders),
+/// open-port/close-port/opened-ports and application-version-set (shown by `status`).
+#[test]
+fn leader_settings_ports_and_version() {
+    let sim = setup();
+    sim.handler(
+        "req",
+        "probe",
+        r#"
+t lset leader-set a=1 b=2
+t lget leader-get --format=json
+t lone leader-get a --format=json
+t port1 open-port 8080
+t port2 open-port 9000-9010/udp
+t portbad open-port 70000
+t ports opened-ports --format=json
+application-version-set 3.9.1
+"#,
+    );
+    sim.handler(
+        "req",
+        "leader-settings-changed",
+        "t lsc leader-get --format=json\n",
+    );
+    sim.ok(&["run", "req/0", "probe"]);
+    check(&sim, "lset", "", "", 0);
+    check(&sim, "lget", "{\"a\":\"1\",\"b\":\"2\"}\n", "", 0);
+    check(&sim, "lone", "\"1\"\n", "", 0);
+    check(&sim, "ports", "[\"8080/tcp\",\"9000-9010/udp\"]\n", "", 0);
+    assert_eq!(sim.out("portbad").2, 2);
+    assert_eq!(
+        sim.hooks_of("req/1").last().unwrap(),
+        "leader-settings-changed"
+    );
+    check(&sim, "lsc", "{\"a\":\"1\",\"b\":\"2\"}\n", "", 0);
+    let st = sim.status();
+    assert_eq!(st["applications"]["req"]["version"], "3.9.1");
+    assert_eq!(
+        st["applications"]["req"]["units"]["req/0"]["open-ports"],
+        serde_json::json!(["8080/tcp", "9000-9010/udp"])
+    );
+    sim.handler("req", "probe", "t nl leader-set a=2\n");
+    sim.ok(&["run", "req/1", "probe"]);
+    check(
+        &sim,
+        "nl",
+        "",
+        "ERROR cannot write leadership settings: cannot write settings: not the leader\n",
+        1,
+    );
+}
