@@ -397,3 +397,34 @@ fn add_unit_joins_existing_relations() {
         ]
     );
 }
+
+/// Proves endpoint `limit` is enforced like Juju (target has limit 1), and ambiguous or
+/// impossible integrations are refused.
+#[test]
+fn integrate_limits_and_ambiguity() {
+    let sim = Sim::new();
+    let req = sim.charm("req", REQUIRER_META, "", "");
+    sim.ok(&["deploy", req.to_str().unwrap(), "req"]);
+    sim.ok(&["deploy", "--sim", "kafka", "kafka-b"]);
+    sim.ok(&["deploy", "--sim", "kafka", "kafka-c"]);
+    let r = sim.cmd(&["integrate", "req", "kafka-b"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("ambiguous relation"), "{}", r.stderr);
+    sim.ok(&["integrate", "req:target", "kafka-b"]);
+    let r = sim.cmd(&["integrate", "req:target", "kafka-c"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("maximum relation limit of 1"),
+        "{}",
+        r.stderr
+    );
+    let r = sim.cmd(&["integrate", "req:target", "kafka-b"]);
+    assert!(r.stderr.contains("already exists"), "{}", r.stderr);
+    assert_eq!(
+        sim.cmd(&["integrate", "req:connect-client", "kafka-c"])
+            .code,
+        1
+    );
+    sim.ok(&["integrate", "req:source", "kafka-c"]);
+    sim.ok(&["integrate", "req:source", "kafka-b"]);
+}
