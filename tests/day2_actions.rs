@@ -441,3 +441,41 @@ fn plan_shows_pause_and_auto_restart_steps() {
         "plan changes nothing"
     );
 }
+
+// Proves plan holds (and says why) when the inputs are incomplete or invalid.
+#[test]
+fn plan_holds_without_inputs() {
+    let connect = FakeConnect::default();
+    let mut s = world();
+    s.relations.retain(|r| r.endpoint != "target");
+    let out = run_action(s, "plan", json!({}), &connect, T0);
+    show(&format!("{LEADER} plan   # no target relation"), &out);
+    assert!(out.action_results["result"]
+        .starts_with("hold (inputs_incomplete): missing relation(s): target (juju integrate)"));
+    let mut s = world();
+    s.config.insert("topics".into(), json!("[a"));
+    let out = run_action(s, "plan", json!({}), &connect, T0);
+    assert!(
+        out.action_results["result"].starts_with("hold (invalid_input): invalid config 'topics'"),
+        "{}",
+        out.action_results["result"]
+    );
+    assert!(connect.writes().is_empty());
+}
+
+// Proves restart works before the peer relation exists, while pause explains it must wait.
+#[test]
+fn without_peer_relation() {
+    let connect = FakeConnect::default();
+    let mut s = converged(&connect);
+    s.relations.retain(|r| r.endpoint != "peer");
+    connect.fail_task(&name("source", "kafka-a"), 0);
+    let out = run_action(s.clone(), "restart", json!({}), &connect, T0);
+    assert!(out.action_failed.is_none(), "{:?}", out.action_failed);
+    assert_eq!(connect.take_writes().len(), 1);
+    let out = run_action(s, "pause", json!({}), &connect, T0);
+    assert_eq!(
+        out.action_failed.as_deref(),
+        Some("cannot pause: the peer relation is not set up yet (retry in a moment)")
+    );
+}

@@ -167,13 +167,14 @@ fn change(
         Ok(t) => t,
         Err(e) => return fail(e),
     };
-    let Some(peer) = &s.peer else {
+    // The intent lives in the peer data; a restart works without it (no counters to reset).
+    if s.peer.is_none() && name != "restart" {
         return fail(format!(
             "cannot {name}: the peer relation is not set up yet (retry in a moment)"
         ));
-    };
+    }
     let mut snap = s.clone();
-    let mut intent_state: PeerState = peer.state.clone();
+    let mut intent_state: PeerState = s.peer.as_ref().map(|p| p.state.clone()).unwrap_or_default();
     let mut pass = Pass {
         write: true,
         ..Pass::default()
@@ -202,7 +203,9 @@ fn change(
             }
         }
     }
-    snap.peer.as_mut().expect("checked").state = intent_state.clone();
+    if let Some(p) = snap.peer.as_mut() {
+        p.state = intent_state.clone();
+    }
     let outcome = reconcile(&snap, connect, &pass);
     // The intent is saved even when Connect could not be reached: the next hook applies it.
     finish(s, tools, &outcome, Some(&intent_state))?;

@@ -284,8 +284,9 @@ pub fn reconcile(s: &Snapshot, connect: ConnectFactory, pass: &Pass) -> Outcome 
     let ready = match gate(s) {
         Ok(r) => r,
         Err(status) => {
+            let missing = s.sources.is_empty() || s.target.is_none() || s.connect.is_none();
             let hold = match status.kind {
-                StatusKind::Blocked => HoldReason::InvalidInput,
+                StatusKind::Blocked if !missing => HoldReason::InvalidInput,
                 _ => HoldReason::InputsIncomplete,
             };
             return Outcome::stop(status, hold);
