@@ -26,8 +26,7 @@
 use crate::mirror::render::NAME_PREFIX;
 use crate::mirror::sensitive::{display_value, masked};
 use crate::mirror::{model_uuid_hex, ConnectorKind, DesiredConnector, MirrorError};
-use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// Which connector names belong to this application (one `connect-client` relation in one model).
@@ -338,51 +337,6 @@ impl fmt::Display for Plan {
     }
 }
 
-/// A target state the operator asked for (`pause`/`stop` actions). Reconcile keeps it until
-/// the `resume` action clears it; it never resumes a connector by itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Intent {
-    Paused,
-    Stopped,
-}
-
-impl Intent {
-    /// The Connect state that satisfies the intent.
-    pub fn state(self) -> &'static str {
-        match self {
-            Intent::Paused => "PAUSED",
-            Intent::Stopped => "STOPPED",
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Intent::Paused => "paused",
-            Intent::Stopped => "stopped",
-        }
-    }
-}
-
-/// How to restart one connector.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RestartRequest {
-    pub include_tasks: bool,
-    pub only_failed: bool,
-    /// [`Reason::OperatorRestart`] or [`Reason::AutoRestart`].
-    pub reason: Reason,
-}
-
-/// What is asked on top of the desired configs, by connector name: the operator's standing
-/// intent, and one-shot resumes and restarts (from actions and the auto-restart backoff).
-/// Names that are not desired and owned are ignored.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Requests {
-    pub intent: BTreeMap<String, Intent>,
-    pub resume: BTreeSet<String>,
-    pub restart: BTreeMap<String, RestartRequest>,
-}
-
 /// Compute the steps that take `actual` to `desired` for connectors `owner` owns.
 ///
 /// `desired` must be the complete set for this application (see the module doc).
@@ -400,7 +354,7 @@ pub fn plan_with(
     desired: &[DesiredConnector],
     actual: &Actual,
     owner: &Owner,
-    requests: &Requests,
+    reqs: &Requests,
 ) -> Plan {
     let mut upserts = Vec::new();
     for d in desired {
@@ -456,63 +410,7 @@ pub fn plan_with(
         let rank = |k: Option<ConnectorKind>| k.map_or(0, |k| 3 - k as u8);
         (rank(a.kind), &a.name).cmp(&(rank(b.kind), &b.name))
     });
-    let mut states = Vec::new();
-    let mut ordered: Vec<&DesiredConnector> =
-        desired.iter().filter(|d| owner.owns(&d.name)).collect();
-    ordered.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
-    for d in ordered {
-        let listed = actual.connectors.get(&d.name);
-        let state = listed.and_then(|a| a.state.as_deref());
-        let step = |action, reason, change: Option<(&str, &str)>| Step {
-            name: d.name.clone(),
-            kind: Some(d.kind),
-            action,
-            reason,
-            changes: change
-                .map(|(before, after)| {
-                    vec![KeyChange {
-                        key: "state".into(),
-                        before: Some(before.to_string()),
-                        after: Some(after.to_string()),
-                    }]
-                })
-                .unwrap_or_default(),
-            config: None,
-        };
-        if let Some(intent) = requests.intent.get(&d.name) {
-            if state != Some(intent.state()) {
-                let (action, reason) = match intent {
-                    Intent::Paused => (Action::Pause, Reason::OperatorPaused),
-                    Intent::Stopped => (Action::Stop, Reason::OperatorStopped),
-                };
-                states.push(step(
-                    action,
-                    reason,
-                    Some((state.unwrap_or("(none)"), intent.state())),
-                ));
-            }
-            continue;
-        }
-        if requests.resume.contains(&d.name) && matches!(state, Some("PAUSED" | "STOPPED")) {
-            states.push(step(
-                Action::Resume,
-                Reason::OperatorResumed,
-                Some((state.unwrap_or_default(), "RUNNING")),
-            ));
-        }
-        if let (Some(r), Some(a)) = (requests.restart.get(&d.name), listed) {
-            if !r.only_failed || a.any_failed() {
-                states.push(step(
-                    Action::Restart {
-                        include_tasks: r.include_tasks,
-                        only_failed: r.only_failed,
-                    },
-                    r.reason,
-                    None,
-                ));
-            }
-        }
-    }
+    let states = requests::state_steps(desired, actual, owner, reqs);
     upserts.extend(states);
     upserts.extend(deletes);
     Plan {
@@ -599,6 +497,9 @@ pub fn apply_to(plan: &Plan, actual: &mut Actual) {
         }
     }
 }
+
+mod requests;
+pub use requests::{Intent, Requests, RestartRequest};
 
 #[cfg(test)]
 mod tests;

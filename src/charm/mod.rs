@@ -5,8 +5,10 @@
 //! Talks to Juju only through [`HookTools`] and to Connect only through [`ConnectApi`].
 
 pub mod actions;
+mod apply;
 pub mod clock;
 pub mod connect_port;
+mod gate;
 pub mod heal;
 pub mod observe;
 pub mod peer;
@@ -15,14 +17,14 @@ pub mod report;
 pub mod status;
 
 use crate::juju::{Event, EventKind, HookTools, Status, StatusKind, ToolError};
-use crate::mirror::{
-    connector_name, desired, model_uuid_hex, Cluster, ConnectorKind, DesiredConnector, Inputs,
-};
+use crate::mirror::{connector_name, ConnectorKind, DesiredConnector};
 use crate::reconcile::{
-    plan_with, Action, Actual, HoldReason, Owner, Plan, Reason, Requests, RestartRequest,
+    plan_with, Action, Actual, HoldReason, Plan, Reason, Requests, RestartRequest,
 };
-use crate::relations::{KafkaData, Related};
-use heal::{Health, Policy, Record, Verdict};
+use apply::apply;
+pub use gate::desired_connectors;
+use gate::gate;
+use heal::{Health, Record, Verdict};
 pub use observe::{observe, Snapshot};
 use peer::{PeerState, Since};
 pub use port::{ConnectApi, ConnectFactory, ConnectFailure};
@@ -156,126 +158,6 @@ fn finish(
         tools.status_set(&outcome.status, true)?;
     }
     Ok(())
-}
-
-/// Everything needed to talk to Connect, once the Juju side is complete.
-struct Ready<'a> {
-    desired: Vec<DesiredConnector>,
-    owner: Owner,
-    connect: &'a crate::relations::ConnectData,
-    /// Aliases of `source` relations whose data is incomplete: their connectors are held.
-    held_sources: Vec<String>,
-    /// Status note for those.
-    waiting_note: Option<String>,
-    pairs: Vec<String>,
-    connect_relation_id: u64,
-    uuid_hex: String,
-    policy: Policy,
-}
-
-fn cluster(r: &Related<KafkaData>, data: &KafkaData) -> Cluster {
-    Cluster {
-        alias: r.app.clone(),
-        bootstrap: data.bootstrap.clone(),
-        tls: data.tls,
-        ca_pem: data.ca_pem.clone(),
-        username: data.username.clone(),
-        password: data.password.clone(),
-    }
-}
-
-/// The Juju-side gate: every reason to stop before Connect, as a status naming the cause.
-fn gate(s: &Snapshot) -> Result<Ready<'_>, Status> {
-    let mut missing = Vec::new();
-    if s.sources.is_empty() {
-        missing.push("source");
-    }
-    if s.target.is_none() {
-        missing.push("target");
-    }
-    if s.connect.is_none() {
-        missing.push("connect-client");
-    }
-    if !missing.is_empty() {
-        return Err(Status::new(
-            StatusKind::Blocked,
-            format!(
-                "missing relation(s): {} (juju integrate)",
-                missing.join(", ")
-            ),
-        ));
-    }
-    let config = s
-        .config
-        .as_ref()
-        .map_err(|e| Status::new(StatusKind::Blocked, e.to_string()))?;
-    let policy = s
-        .auto_restart
-        .clone()
-        .map_err(|e| Status::new(StatusKind::Blocked, e))?;
-    let connect_rel = s.connect.as_ref().expect("checked above");
-    let connect = connect_rel.data.as_ref().map_err(|e| {
-        Status::new(
-            StatusKind::Waiting,
-            format!("{} (connect-client): {e}", connect_rel.app),
-        )
-    })?;
-    let target_rel = s.target.as_ref().expect("checked above");
-    let target = target_rel.data.as_ref().map_err(|e| {
-        Status::new(
-            StatusKind::Waiting,
-            format!("{} (target): {e}", target_rel.app),
-        )
-    })?;
-
-    let mut sources = Vec::new();
-    let mut held = Vec::new();
-    let mut notes = Vec::new();
-    for r in &s.sources {
-        match &r.data {
-            Ok(d) => sources.push(cluster(r, d)),
-            Err(e) => {
-                held.push(r.app.clone());
-                notes.push(format!("{} (source): {e}", r.app));
-            }
-        }
-    }
-    if sources.is_empty() {
-        return Err(Status::new(StatusKind::Waiting, notes.join("; ")));
-    }
-    sources.sort_by(|a, b| a.alias.cmp(&b.alias));
-    let pairs = sources
-        .iter()
-        .map(|c| format!("{} -> {}", c.alias, target_rel.app))
-        .collect();
-    let inputs = Inputs {
-        config: config.clone(),
-        sources,
-        target: cluster(target_rel, target),
-        connect_relation_id: connect_rel.rel.id,
-        model_uuid: s.model_uuid.clone(),
-    };
-    let desired = desired(&inputs).map_err(|e| Status::new(StatusKind::Blocked, e.to_string()))?;
-    let owner = Owner::new(connect_rel.rel.id, &s.model_uuid)
-        .map_err(|e| Status::new(StatusKind::Blocked, e.to_string()))?;
-    Ok(Ready {
-        desired,
-        owner,
-        connect,
-        held_sources: held,
-        waiting_note: (!notes.is_empty()).then(|| notes.join("; ")),
-        pairs,
-        connect_relation_id: connect_rel.rel.id,
-        uuid_hex: model_uuid_hex(&s.model_uuid)
-            .map_err(|e| Status::new(StatusKind::Blocked, e.to_string()))?,
-        policy,
-    })
-}
-
-/// The connectors this application should run, or the status saying why they cannot be
-/// computed (the same gate every pass goes through).
-pub fn desired_connectors(s: &Snapshot) -> Result<Vec<DesiredConnector>, Status> {
-    gate(s).map(|r| r.desired)
 }
 
 /// The whole pass after observe: gate, read Connect, decide auto-restarts, plan, apply when
@@ -483,71 +365,4 @@ fn track_condition(
             }
         }
     }
-}
-
-/// Validates every config the plan writes, then applies the steps in order. Stops at the
-/// first failure: the next hook re-plans from what Connect then holds.
-fn apply(
-    api: &dyn ConnectApi,
-    plan: &Plan,
-    desired: &[DesiredConnector],
-) -> Result<Vec<String>, (Vec<String>, Status)> {
-    for step in plan.steps.iter().filter(|s| s.action.writes_config()) {
-        let Some(d) = desired.iter().find(|d| d.name == step.name) else {
-            continue;
-        };
-        match api.validate(d) {
-            Ok(errors) if errors.is_empty() => {}
-            Ok(errors) => {
-                return Err((
-                    Vec::new(),
-                    Status::new(
-                        StatusKind::Blocked,
-                        format!("Kafka Connect rejects {}: {}", d.name, errors.join("; ")),
-                    ),
-                ))
-            }
-            Err(e) => {
-                return Err((
-                    Vec::new(),
-                    Status::new(StatusKind::Waiting, format!("Kafka Connect: {e}")),
-                ))
-            }
-        }
-    }
-    let mut done = Vec::new();
-    for step in &plan.steps {
-        let result = match step.action {
-            Action::Delete => api.delete(&step.name),
-            Action::Pause => api.pause(&step.name),
-            Action::Stop => api.stop(&step.name),
-            Action::Resume => api.resume(&step.name),
-            Action::Restart {
-                include_tasks,
-                only_failed,
-            } => api.restart(&step.name, include_tasks, only_failed),
-            Action::Create | Action::Update => match &step.config {
-                Some(config) => api.put(&step.name, config),
-                None => Ok(()),
-            },
-        };
-        match result {
-            Ok(()) => done.push(format!(
-                "{} {} ({})",
-                step.action.as_str(),
-                step.name,
-                step.reason.as_str()
-            )),
-            Err(e) => {
-                return Err((
-                    done,
-                    Status::new(
-                        StatusKind::Waiting,
-                        format!("Kafka Connect: {} {}: {e}", step.action.as_str(), step.name),
-                    ),
-                ))
-            }
-        }
-    }
-    Ok(done)
 }

@@ -1,0 +1,75 @@
+//! Apply: the only code that writes to Kafka Connect. Validates every config a step would
+//! PUT, then carries out the steps in order and stops at the first failure (the next hook
+//! re-plans from what Connect then holds; every step is idempotent).
+
+use super::port::ConnectApi;
+use crate::juju::{Status, StatusKind};
+use crate::mirror::DesiredConnector;
+use crate::reconcile::{Action, Plan};
+
+/// Validates every config the plan writes, then applies the steps in order. Stops at the
+/// first failure: the next hook re-plans from what Connect then holds.
+pub(super) fn apply(
+    api: &dyn ConnectApi,
+    plan: &Plan,
+    desired: &[DesiredConnector],
+) -> Result<Vec<String>, (Vec<String>, Status)> {
+    for step in plan.steps.iter().filter(|s| s.action.writes_config()) {
+        let Some(d) = desired.iter().find(|d| d.name == step.name) else {
+            continue;
+        };
+        match api.validate(d) {
+            Ok(errors) if errors.is_empty() => {}
+            Ok(errors) => {
+                return Err((
+                    Vec::new(),
+                    Status::new(
+                        StatusKind::Blocked,
+                        format!("Kafka Connect rejects {}: {}", d.name, errors.join("; ")),
+                    ),
+                ))
+            }
+            Err(e) => {
+                return Err((
+                    Vec::new(),
+                    Status::new(StatusKind::Waiting, format!("Kafka Connect: {e}")),
+                ))
+            }
+        }
+    }
+    let mut done = Vec::new();
+    for step in &plan.steps {
+        let result = match step.action {
+            Action::Delete => api.delete(&step.name),
+            Action::Pause => api.pause(&step.name),
+            Action::Stop => api.stop(&step.name),
+            Action::Resume => api.resume(&step.name),
+            Action::Restart {
+                include_tasks,
+                only_failed,
+            } => api.restart(&step.name, include_tasks, only_failed),
+            Action::Create | Action::Update => match &step.config {
+                Some(config) => api.put(&step.name, config),
+                None => Ok(()),
+            },
+        };
+        match result {
+            Ok(()) => done.push(format!(
+                "{} {} ({})",
+                step.action.as_str(),
+                step.name,
+                step.reason.as_str()
+            )),
+            Err(e) => {
+                return Err((
+                    done,
+                    Status::new(
+                        StatusKind::Waiting,
+                        format!("Kafka Connect: {} {}: {e}", step.action.as_str(), step.name),
+                    ),
+                ))
+            }
+        }
+    }
+    Ok(done)
+}
