@@ -2,6 +2,7 @@
 
 use super::*;
 use proptest::prelude::*;
+use std::collections::BTreeSet;
 
 const UUID: &str = "0123abcd-4567-89ef-0123-456789abcdef";
 const HEX: &str = "0123abcd456789ef0123456789abcdef";
