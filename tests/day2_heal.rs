@@ -274,3 +274,132 @@ fn unreachable_connect_and_bad_option() {
     );
     assert!(connect.writes().is_empty());
 }
+
+mod sequences {
+    //! Random sequences of hooks, time steps, failures, recoveries, operator actions, Connect
+    //! outages and leader changes (two units sharing the peer data), with invariants checked
+    //! after every step.
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        Hook { minutes: u64 },
+        Fail { connector: usize },
+        Recover { connector: usize },
+        Pause { connector: usize },
+        Resume,
+        Restart,
+        ConnectDown(bool),
+        LeaderChange,
+    }
+
+    fn arb_step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            6 => (0u64..40).prop_map(|minutes| Step::Hook { minutes }),
+            3 => (0usize..3).prop_map(|connector| Step::Fail { connector }),
+            1 => (0usize..3).prop_map(|connector| Step::Recover { connector }),
+            1 => (0usize..3).prop_map(|connector| Step::Pause { connector }),
+            1 => Just(Step::Resume),
+            1 => Just(Step::Restart),
+            1 => any::<bool>().prop_map(Step::ConnectDown),
+            1 => Just(Step::LeaderChange),
+        ]
+    }
+
+    const KINDS: [&str; 3] = ["source", "checkpoint", "heartbeat"];
+
+    fn intents(s: &State) -> String {
+        peer_bag(s)
+            .get("operator-intent")
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        // proves: held connectors are never restarted, followers never write to Connect, the
+        // restart count never passes the max, and nothing is active while a task is FAILED
+        // or Connect is down.
+        #[test]
+        fn invariants_hold(steps in proptest::collection::vec(arb_step(), 1..30)) {
+            let connect = FakeConnect::default();
+            connect.0.borrow_mut().sticky_failure = true;
+            let mut s = converged(&connect);
+            s.config.insert("auto-restart-max".into(), json!(3));
+            let (mut follower, _) = leader_moves(&s);
+            let mut now = T0;
+            for step in steps {
+                // Connectors held before the step stay held through it, except that a resume
+                // releases them (and a FAILED one may then be restarted at once).
+                let held = if matches!(step, Step::Resume) { String::new() } else { intents(&s) };
+                match step {
+                    Step::Hook { minutes } => {
+                        now += minutes * 60;
+                        s = run_at(s, &hook("update-status", None), &connect, now);
+                    }
+                    Step::Fail { connector } => {
+                        let n = name(KINDS[connector], "kafka-a");
+                        if connect.0.borrow().actual.connectors[&n].tasks.is_empty() {
+                            continue;
+                        }
+                        connect.fail_task(&n, 0);
+                    }
+                    Step::Recover { connector } => {
+                        let n = name(KINDS[connector], "kafka-a");
+                        let mut c = connect.0.borrow_mut();
+                        let x = c.actual.connectors.get_mut(&n).unwrap();
+                        x.state = Some("RUNNING".into());
+                        x.tasks = vec![Default::default()];
+                        x.tasks[0].state = "RUNNING".into();
+                    }
+                    Step::Pause { connector } => {
+                        let sel = format!("{}/kafka-a", KINDS[connector]);
+                        s = run_action(s, "pause", json!({"connector": sel}), &connect, now);
+                    }
+                    Step::Resume => s = run_action(s, "resume", json!({}), &connect, now),
+                    Step::Restart => {
+                        s = run_action(s, "restart", json!({}), &connect, now);
+                        connect.take_writes();
+                        continue;
+                    }
+                    Step::ConnectDown(down) => connect.0.borrow_mut().down = down,
+                    Step::LeaderChange => {
+                        let (old, mut new) = leader_moves(&s);
+                        share_peer(&s, &mut new);
+                        new.unit = follower.unit.clone();
+                        follower = old;
+                        s = new;
+                    }
+                }
+                // The leader's next hook sees the result of the step.
+                let held = held + &intents(&s);
+                s = run_at(s, &hook("update-status", None), &connect, now);
+                for w in connect.take_writes() {
+                    if let Some(rest) = w.strip_prefix("RESTART ") {
+                        let n = rest.split(' ').next().unwrap();
+                        prop_assert!(!held.contains(n), "restarted held {n}: {w}");
+                    }
+                }
+                // The follower sees the same world and never writes.
+                share_peer(&s, &mut follower);
+                follower = run_at(follower, &hook("update-status", None), &connect, now);
+                prop_assert!(connect.take_writes().is_empty(), "a follower wrote to Connect");
+                for unit in [&s, &follower] {
+                    let st = unit.unit_status.clone().unwrap();
+                    let any_failed = connect.0.borrow().actual.connectors.values().any(|c| c.any_failed());
+                    if any_failed || connect.0.borrow().down {
+                        prop_assert!(st.kind != StatusKind::Active, "{st}");
+                    }
+                }
+                if let Some(r) = peer_bag(&s).get("auto-restart") {
+                    let v: serde_json::Value = serde_json::from_str(r).unwrap();
+                    for (n, rec) in v.as_object().unwrap() {
+                        prop_assert!(rec["restarts"].as_u64().unwrap_or(0) <= 3, "{n}: {rec}");
+                    }
+                }
+            }
+        }
+    }
+}
