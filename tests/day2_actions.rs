@@ -479,3 +479,73 @@ fn without_peer_relation() {
         Some("cannot pause: the peer relation is not set up yet (retry in a moment)")
     );
 }
+
+// Proves actions.yaml declares exactly the actions the charm handles, each with a
+// description and additionalProperties: false, and every parameter hyphenated with a type,
+// a default and a description.
+#[test]
+fn actions_yaml_is_complete() {
+    let yaml =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/actions.yaml")).unwrap();
+    let lines: Vec<&str> = yaml.lines().collect();
+    let actions: Vec<&str> = lines
+        .iter()
+        .filter(|l| !l.starts_with(' ') && l.ends_with(':'))
+        .map(|l| l.trim_end_matches(':'))
+        .collect();
+    assert_eq!(
+        actions,
+        ["status", "plan", "restart", "pause", "stop", "resume"]
+    );
+    for action in actions {
+        let block: Vec<&str> = lines
+            .iter()
+            .skip_while(|l| **l != format!("{action}:"))
+            .skip(1)
+            .take_while(|l| l.starts_with(' ') || l.is_empty())
+            .copied()
+            .collect();
+        assert!(
+            block.iter().any(|l| l.starts_with("  description:")),
+            "{action}"
+        );
+        assert!(
+            block.contains(&"  additionalProperties: false"),
+            "{action} lacks additionalProperties: false"
+        );
+        let params: Vec<&str> = block
+            .iter()
+            .filter(|l| l.starts_with("    ") && !l.starts_with("     ") && l.ends_with(':'))
+            .map(|l| l.trim().trim_end_matches(':'))
+            .collect();
+        for p in params {
+            assert!(!p.contains('_'), "{action}: '{p}' must use hyphens");
+            let pblock: Vec<&str> = block
+                .iter()
+                .skip_while(|l| **l != format!("    {p}:"))
+                .skip(1)
+                .take_while(|l| l.starts_with("      "))
+                .copied()
+                .collect();
+            for field in ["type:", "default:", "description:"] {
+                assert!(
+                    pblock.iter().any(|l| l.trim_start().starts_with(field)),
+                    "{action}.{p} lacks {field}"
+                );
+            }
+        }
+    }
+    // Every declared action is handled (an unknown one would fail "unknown action").
+    let connect = FakeConnect::default();
+    let s = converged(&connect);
+    for action in ["status", "plan", "restart", "pause", "stop", "resume"] {
+        let out = run_action(s.clone(), action, json!({}), &connect, T0);
+        assert!(
+            !out.action_failed
+                .as_deref()
+                .unwrap_or("")
+                .starts_with("unknown action"),
+            "{action}"
+        );
+    }
+}

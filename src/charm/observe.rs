@@ -133,3 +133,41 @@ pub fn observe(event: &Event, tools: &dyn HookTools, now: u64) -> Result<Snapsho
         connect,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    // proves config.yaml's auto-restart defaults are the code's, and bad values name the option
+    #[test]
+    fn auto_restart_options() {
+        let yaml = include_str!("../../config.yaml");
+        let default_of = |key: &str| {
+            yaml.lines()
+                .skip_while(|l| *l != format!("  {key}:"))
+                .find_map(|l| l.trim().strip_prefix("default: ").map(str::to_string))
+                .unwrap()
+        };
+        let d = Policy::default();
+        assert_eq!(default_of("auto-restart"), d.enabled.to_string());
+        assert_eq!(default_of("auto-restart-max"), d.max.to_string());
+        let map = |v: serde_json::Value| v.as_object().unwrap().clone();
+        assert_eq!(auto_restart_policy(&map(json!({}))), Ok(d));
+        assert_eq!(
+            auto_restart_policy(&map(json!({"auto-restart": false, "auto-restart-max": 3}))),
+            Ok(Policy {
+                enabled: false,
+                max: 3
+            })
+        );
+        assert_eq!(
+            auto_restart_policy(&map(json!({"auto-restart": "yes"}))),
+            Err("invalid config 'auto-restart': \"yes\" is not a boolean".into())
+        );
+        assert_eq!(
+            auto_restart_policy(&map(json!({"auto-restart-max": 1001}))),
+            Err("invalid config 'auto-restart-max': 1001 is not an integer from 0 to 1000".into())
+        );
+    }
+}
