@@ -39,10 +39,13 @@ juju deploy --sim kafka-connect kafka-connect --backend "$demo/backends/kafka-co
 
 echo "== the mission"
 juju deploy "$charm" mirrormaker
+# `topics` defaults to '.*' (MirrorMaker's own default): set the filter before the relations
+# are complete, or every existing topic is replicated in the meantime (remote topics that
+# MirrorMaker created stay on the target when the filter narrows later).
+juju config mirrormaker 'topics=orders\..*' refresh-topics-interval=10
 juju integrate mirrormaker:source kafka-a
 juju integrate mirrormaker:target kafka-b
 juju integrate mirrormaker:connect-client kafka-connect
-juju config mirrormaker 'topics=orders\..*' refresh-topics-interval=10
 
 echo "== producing 1000 records on kafka-a (orders.demo) and 10 on payments (not replicated)"
 python3 - "$demo/records.jsonl" 1000 <<'PY'
