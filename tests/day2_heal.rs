@@ -178,8 +178,18 @@ fn paused_connectors_are_not_auto_restarted() {
         .get_mut(&ck)
         .unwrap()
         .state = Some("FAILED".into());
-    let _ = run_at(s, &hook("update-status", None), &connect, T0 + 300);
+    let out = run_at(s, &hook("update-status", None), &connect, T0 + 300);
     assert_eq!(restarts(&connect), 0);
+    // The charm stops it (Connect allows FAILED -> STOPPED) and says how to release it.
+    assert_eq!(connect.state_of(&ck).as_deref(), Some("STOPPED"));
+    let out = run_at(out, &hook("update-status", None), &connect, T0 + 600);
+    assert_eq!(
+        status(&out),
+        (
+            StatusKind::Maintenance,
+            format!("{ck} stopped by the operator (juju run mirrormaker/leader resume)")
+        )
+    );
 }
 
 // Proves UNASSIGNED and RUNNING-with-no-tasks are waiting with their age, measured from when

@@ -92,6 +92,16 @@ impl Inputs<'_> {
             )
         };
         let (max, app) = (self.max_restarts, self.app);
+        if let Some(intent) = self.intent.get(&d.name) {
+            // Held by the operator: neither auto-restarted nor restartable until resumed.
+            return Status::new(
+                StatusKind::Blocked,
+                format!(
+                    "{label} ({} by the operator: juju run {app}/leader resume)",
+                    intent.as_str()
+                ),
+            );
+        }
         match self.verdicts.get(&d.name) {
             Some(Verdict::RestartNow { n }) if self.restarted.contains(&d.name) => Status::new(
                 StatusKind::Waiting,
@@ -214,5 +224,134 @@ pub fn from_connectors(i: &Inputs<'_>) -> Status {
                 Status::new(kind, format!("{} (+{more} more)", first.message))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reconcile::TaskState;
+
+    fn desired(kind: ConnectorKind) -> DesiredConnector {
+        DesiredConnector {
+            name: format!("mirror_{}_a_r1_x", kind.as_str()),
+            kind,
+            source_alias: "a".into(),
+            config: Default::default(),
+        }
+    }
+
+    fn connector(state: &str, tasks: &[&str]) -> ActualConnector {
+        ActualConnector {
+            state: Some(state.into()),
+            tasks: tasks
+                .iter()
+                .enumerate()
+                .map(|(i, s)| TaskState {
+                    id: i as u32,
+                    state: s.to_string(),
+                    trace: Some("java.lang.Boom: bad\n\tat x".into()),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    /// The status of one source connector in `c`, with the given intent and verdict.
+    fn one(c: ActualConnector, intent: Option<Intent>, verdict: Option<Verdict>) -> Status {
+        let d = [desired(ConnectorKind::Source)];
+        let mut actual = Actual::default();
+        actual.connectors.insert(d[0].name.clone(), c);
+        let intents = intent
+            .map(|i| BTreeMap::from([(d[0].name.clone(), i)]))
+            .unwrap_or_default();
+        let verdicts = verdict
+            .map(|v| BTreeMap::from([(d[0].name.clone(), v)]))
+            .unwrap_or_default();
+        let since = BTreeMap::from([(
+            d[0].name.clone(),
+            Since {
+                what: "UNASSIGNED".into(),
+                at: 1000,
+            },
+        )]);
+        from_connectors(&Inputs {
+            desired: &d,
+            actual: &actual,
+            pairs: &["a -> b".into()],
+            pending: false,
+            waiting_note: None,
+            intent: &intents,
+            verdicts: &verdicts,
+            restarted: &BTreeSet::new(),
+            since: &since,
+            now: 1000 + 125,
+            app: "mm",
+            max_restarts: 10,
+        })
+    }
+
+    // proves the message and kind of each state, worst first
+    #[test]
+    fn table() {
+        use StatusKind::*;
+        let n = "mirror_source_a_r1_x";
+        let cases = [
+            (
+                one(connector("RUNNING", &["RUNNING", "FAILED"]), None, Some(Verdict::Wait { n: 3, at: 63_720 })),
+                Waiting,
+                format!("{n} task 1 FAILED: java.lang.Boom: bad; auto-restart 3/10 at 17:42 UTC"),
+            ),
+            (
+                one(connector("RUNNING", &["FAILED"]), None, Some(Verdict::GaveUp { restarts: 10 })),
+                Blocked,
+                format!("{n} task 0 FAILED: java.lang.Boom: bad; auto-restart gave up after 10 restarts (juju run mm/leader restart)"),
+            ),
+            (
+                one(connector("PAUSED", &["FAILED"]), Some(Intent::Paused), None),
+                Blocked,
+                format!("{n} task 0 FAILED: java.lang.Boom: bad (paused by the operator: juju run mm/leader resume)"),
+            ),
+            (
+                one(connector("PAUSED", &["PAUSED"]), Some(Intent::Paused), None),
+                Maintenance,
+                format!("{n} paused by the operator (juju run mm/leader resume)"),
+            ),
+            (
+                one(connector("PAUSED", &["PAUSED"]), None, None),
+                Maintenance,
+                format!("{n} PAUSED outside the charm (juju run mm/leader resume)"),
+            ),
+            (
+                one(connector("UNASSIGNED", &[]), None, None),
+                Waiting,
+                format!("{n} UNASSIGNED for 2m"),
+            ),
+            (
+                one(connector("RUNNING", &["RUNNING", "UNASSIGNED"]), None, None),
+                Waiting,
+                format!("{n} task 1 UNASSIGNED"),
+            ),
+            (
+                one(connector("RUNNING", &["RUNNING"]), None, None),
+                Active,
+                "replicating a -> b (1 connectors)".to_string(),
+            ),
+        ];
+        for (got, kind, message) in cases {
+            assert_eq!(got, Status::new(kind, message));
+        }
+    }
+
+    // proves a checkpoint connector without tasks is normal, other kinds wait
+    #[test]
+    fn no_tasks() {
+        let c = connector("RUNNING", &[]);
+        assert_eq!(condition(&desired(ConnectorKind::Checkpoint), &c), None);
+        assert_eq!(
+            condition(&desired(ConnectorKind::Heartbeat), &c).as_deref(),
+            Some("no-tasks")
+        );
     }
 }
