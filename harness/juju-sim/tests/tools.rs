@@ -220,6 +220,7 @@ fn non_leader_rules() {
 t leader is-leader --format=json
 t setapp relation-set -r source:1 --app foo=bar
 t getapp relation-get --format=json -r source:1 --app - req
+t peerapp relation-get --format=json -r peer:0 --app - req
 t stapp status-set --application=True active -- x
 t setunit relation-set -r source:1 foo=bar
 "#,
@@ -236,6 +237,8 @@ t setunit relation-set -r source:1 foo=bar
     let (_, e, c) = sim.out("getapp");
     assert_eq!(c, 1);
     assert!(e.contains("permission denied"), "{e}");
+    // ... but every unit reads its own app's databag on the peer relation.
+    check(&sim, "peerapp", "{}\n", "", 0);
     assert_eq!(sim.out("stapp").2, 1);
     check(&sim, "setunit", "", "", 0);
     assert_eq!(sim.unit_bag(1, "req/1")["foo"], "bar");

@@ -118,7 +118,9 @@ pub fn get(t: &mut Tool, argv: &[String], out: &mut String) -> Result<()> {
     let rel = &t.cf.model.relations[&rid];
     let bag = if want_app || !member.contains('/') {
         let app = app_of(&member);
-        if app == t.app() && !t.is_leader() {
+        // Juju: on a regular relation only the leader reads its own app databag; on a peer
+        // relation every unit of the app reads it (that is how peer app data is shared).
+        if app == t.app() && !t.is_leader() && !rel.is_peer() {
             return Err(Error::run(
                 "cannot read relation application settings: permission denied",
             ));
