@@ -8,30 +8,13 @@
 
 mod common;
 
-use common::e2e::{harness_bin_dir, wait_for, Sim};
-use common::repo_root;
+use common::e2e::{connector_config, connectors, wait_for, Sim, Stage, LIMIT};
 use kafka_bed::tool::{compare_records, sample_records, Record};
-use kafka_bed::Bed;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const APP: &str = "mirrormaker";
 const LEADER: &str = "mirrormaker/0";
-/// Upper bound for anything MirrorMaker has to do once configured (topic refresh, config sync,
-/// checkpoints are set to 5 s below); only a broken run waits this long.
-const LIMIT: Duration = Duration::from_secs(300);
-
-/// A fresh directory per run (the pid keeps concurrent runs of the same test apart).
-fn run_dir(name: &str) -> PathBuf {
-    let dir = repo_root()
-        .join("target/e2e")
-        .join(format!("{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// One `update-status` tick, then the app status if it is `want`.
 fn tick_until(sim: &Sim, want: &str, contains: &str) -> Result<(String, String), String> {
@@ -42,31 +25,6 @@ fn tick_until(sim: &Sim, want: &str, contains: &str) -> Result<(String, String),
     } else {
         Err(format!("{}: {}", st.0, st.1))
     }
-}
-
-/// A GET on Connect's REST API as its admin, retried while Connect answers the 500 of a
-/// pending rebalance (kafka-connect.md §3.2) — it follows every connector change.
-fn connect_get<T: serde::de::DeserializeOwned>(bed: &Bed, path: &str) -> T {
-    let c = bed.connect_admin().unwrap();
-    wait_for(&format!("GET {path}"), LIMIT, || {
-        let r = c.get(path).map_err(|e| e.to_string())?;
-        if r.status == 200 {
-            serde_json::from_value(r.body).map_err(|e| e.to_string())
-        } else {
-            Err(format!("{} {}", r.status, r.body))
-        }
-    })
-}
-
-/// Every connector name on Connect (ours and others).
-fn connectors(bed: &Bed) -> Vec<String> {
-    let mut v: Vec<String> = connect_get(bed, "/connectors");
-    v.sort();
-    v
-}
-
-fn connector_config(bed: &Bed, name: &str) -> BTreeMap<String, String> {
-    connect_get(bed, &format!("/connectors/{name}/config"))
 }
 
 /// The charm's own log lines of applied steps since `from` (it logs one per PUT/DELETE).
@@ -85,63 +43,15 @@ fn applied_since(sim: &Sim, from: usize) -> Vec<String> {
 
 #[test]
 fn replication_end_to_end() {
-    let dir = run_dir("replication_end_to_end");
-    let bin = harness_bin_dir();
-    let bed = Bed::start(&dir.join("bed"))
-        .expect("start the Kafka/Connect bed (run harness/kafka-bed/fetch.sh first)");
-    eprintln!("bed up in {:?}", bed.startup);
-    let backends = dir.join("backends");
-    let out = Command::new(bin.join("kafka-bed"))
-        .args(["backend-files", "--dir"])
-        .arg(dir.join("bed"))
-        .arg("--out")
-        .arg(&backends)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let backend = |name: &str| {
-        backends
-            .join(format!("{name}.json"))
-            .to_string_lossy()
-            .into_owned()
-    };
+    let stage = Stage::start("replication_end_to_end");
+    let (bed, sim) = (&stage.bed, &stage.sim);
+    let backend = |name: &str| stage.backend(name);
 
     let a = bed.kafka("kafka-a").unwrap();
     let b = bed.kafka("kafka-b").unwrap();
     a.create_topic("orders.eu", 3, 1, &[]).unwrap();
     a.create_topic("orders.us", 2, 1, &[]).unwrap();
     a.create_topic("payments", 1, 1, &[]).unwrap();
-
-    let sim = Sim::new(&dir.join("model"));
-    sim.run(&[
-        "deploy",
-        "--sim",
-        "kafka",
-        "kafka-a",
-        "--backend",
-        &backend("kafka-a"),
-    ]);
-    sim.run(&[
-        "deploy",
-        "--sim",
-        "kafka",
-        "kafka-b",
-        "--backend",
-        &backend("kafka-b"),
-    ]);
-    sim.run(&[
-        "deploy",
-        "--sim",
-        "kafka-connect",
-        "kafka-connect",
-        "--backend",
-        &backend("kafka-connect"),
-    ]);
-    sim.deploy_charm(APP);
 
     // Step 0 — a lone charm is blocked naming every missing relation (unit and app).
     let missing_all = "missing relation(s): source, target, connect-client (juju integrate)";
@@ -183,7 +93,7 @@ fn replication_end_to_end() {
     a.produce("payments", &sample_records(50, "pay")).unwrap();
 
     let active = wait_for("app active", LIMIT, || {
-        tick_until(&sim, "active", "replicating kafka-a -> kafka-b")
+        tick_until(sim, "active", "replicating kafka-a -> kafka-b")
     });
     assert_eq!(active.1, "replicating kafka-a -> kafka-b (3 connectors)");
     assert_eq!(sim.unit_status(LEADER).0, "active");
@@ -280,7 +190,7 @@ fn replication_end_to_end() {
 
     // Step 4 — a topics change PUTs exactly the connectors that use `topics` (source and
     // checkpoint), once each; the heartbeat connector is not touched.
-    let names = connectors(&bed);
+    let names = connectors(bed);
     let source = names
         .iter()
         .find(|n| n.starts_with("mirror_source_kafka-a_"))
@@ -293,7 +203,7 @@ fn replication_end_to_end() {
         .clone();
     let log_mark = sim.debug_log().len();
     sim.run(&["config", APP, "topics=orders\\..*,invoices"]);
-    let applied = applied_since(&sim, log_mark);
+    let applied = applied_since(sim, log_mark);
     assert_eq!(applied.len(), 2, "{applied:#?}");
     assert!(
         applied
@@ -312,23 +222,23 @@ fn replication_end_to_end() {
         "{applied:#?}"
     );
     assert_eq!(
-        connector_config(&bed, &source)["topics"],
+        connector_config(bed, &source)["topics"],
         "orders\\..*,invoices"
     );
 
     // An invalid regex blocks naming the option and leaves the running connectors untouched.
-    let before = connector_config(&bed, &source);
+    let before = connector_config(bed, &source);
     let log_mark = sim.debug_log().len();
     sim.run(&["config", APP, "topics=orders\\..*,[a"]);
     let (st, msg) = sim.app_status(APP);
     assert_eq!(st, "blocked");
     assert!(msg.starts_with("invalid config 'topics'"), "{msg}");
     assert_eq!(sim.unit_status(LEADER).0, "blocked");
-    assert!(applied_since(&sim, log_mark).is_empty());
-    assert_eq!(connector_config(&bed, &source), before);
+    assert!(applied_since(sim, log_mark).is_empty());
+    assert_eq!(connector_config(bed, &source), before);
     sim.run(&["config", APP, "topics=orders\\..*,invoices"]);
     wait_for("active again", LIMIT, || {
-        tick_until(&sim, "active", "(3 connectors)")
+        tick_until(sim, "active", "(3 connectors)")
     });
 
     // Step 5 — fan-in: a second source app gets its own three connectors; removing its relation
@@ -355,13 +265,13 @@ fn replication_end_to_end() {
     sim.run(&["integrate", "mirrormaker:source", "kafka-c"]);
     wait_for("fan-in active", LIMIT, || {
         tick_until(
-            &sim,
+            sim,
             "active",
             "replicating kafka-a -> kafka-b, kafka-c -> kafka-b (6 connectors)",
         )
     });
     assert_eq!(
-        connectors(&bed)
+        connectors(bed)
             .iter()
             .filter(|n| n.contains("_kafka-c_"))
             .count(),
@@ -384,7 +294,7 @@ fn replication_end_to_end() {
             .expect("kafka-c relation")
     };
     sim.run(&["remove-relation", &rel_id]);
-    let after = connectors(&bed);
+    let after = connectors(bed);
     assert!(!after.iter().any(|n| n.contains("_kafka-c_")), "{after:?}");
     assert_eq!(
         after.iter().filter(|n| n.contains("_kafka-a_")).count(),
@@ -394,7 +304,7 @@ fn replication_end_to_end() {
     assert!(after.contains(&"by-hand".to_string()), "{after:?}");
     wait_for("back to one source", LIMIT, || {
         tick_until(
-            &sim,
+            sim,
             "active",
             "replicating kafka-a -> kafka-b (3 connectors)",
         )
@@ -419,9 +329,7 @@ fn replication_end_to_end() {
         );
     }
 
-    // Passed: stop the JVMs and drop the run directory (a failed run keeps it for its logs).
-    drop(bed);
-    let _ = std::fs::remove_dir_all(&dir);
+    stage.passed();
 }
 
 /// Every string value under a key named `password`, anywhere in `v`.
