@@ -28,6 +28,20 @@ pub fn first_line(trace: Option<&str>) -> &str {
         .trim()
 }
 
+/// Why it failed, for a status line: the root cause (the last `Caused by:` of the trace) when
+/// there is one — Connect's own first line is often a wrapper such as "Unrecoverable exception
+/// from producer send callback" — else the first line.
+pub fn root_cause(trace: Option<&str>) -> &str {
+    trace
+        .and_then(|t| {
+            t.lines()
+                .rev()
+                .find_map(|l| l.trim_start().strip_prefix("Caused by:"))
+        })
+        .map(str::trim)
+        .unwrap_or_else(|| first_line(trace))
+}
+
 /// The waiting condition a connector is in, as a short stable code whose start time the
 /// leader keeps (`peer::Since`): `no-status`, `UNASSIGNED`, `no-tasks`, `task-<id>-<STATE>`.
 /// `None` when it is not waiting for anything (RUNNING, FAILED, PAUSED, …).
@@ -77,7 +91,7 @@ impl Inputs<'_> {
 
     fn failed(&self, d: &DesiredConnector, a: &ActualConnector) -> Status {
         let label = if a.state.as_deref() == Some("FAILED") {
-            format!("{} FAILED: {}", d.name, first_line(a.trace.as_deref()))
+            format!("{} FAILED: {}", d.name, root_cause(a.trace.as_deref()))
         } else {
             let t = a
                 .tasks
@@ -88,7 +102,7 @@ impl Inputs<'_> {
                 "{} task {} FAILED: {}",
                 d.name,
                 t.id,
-                first_line(t.trace.as_deref())
+                root_cause(t.trace.as_deref())
             )
         };
         let (max, app) = (self.max_restarts, self.app);
@@ -231,6 +245,22 @@ pub fn from_connectors(i: &Inputs<'_>) -> Status {
 mod tests {
     use super::*;
     use crate::reconcile::TaskState;
+
+    // The root cause of a wrapped exception is what the status shows; without a `Caused by:`
+    // line, the first line is.
+    #[test]
+    fn root_cause_prefers_the_last_caused_by() {
+        let trace = "org.apache.kafka.connect.errors.ConnectException: Unrecoverable exception from producer send callback\n\tat x\nCaused by: org.apache.kafka.common.errors.TopicAuthorizationException: Not authorized to access topics: [kafka-a.orders]";
+        assert_eq!(
+            root_cause(Some(trace)),
+            "org.apache.kafka.common.errors.TopicAuthorizationException: Not authorized to access topics: [kafka-a.orders]"
+        );
+        assert_eq!(
+            root_cause(Some("java.lang.Boom: bad\n\tat y")),
+            "java.lang.Boom: bad"
+        );
+        assert_eq!(root_cause(None), "no trace");
+    }
 
     fn desired(kind: ConnectorKind) -> DesiredConnector {
         DesiredConnector {
