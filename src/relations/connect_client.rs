@@ -48,17 +48,7 @@ pub fn read(
     rel: &RelationRef,
     remote_app: &str,
 ) -> Result<Related<ConnectData>, ToolError> {
-    let fields = provider::read(
-        tools,
-        rel,
-        remote_app,
-        &["endpoints", "username", "password", "tls", "tls-ca"],
-    )?;
-    let data = fields.and_then(|f| {
-        let missing = f.missing(&["endpoints", "username", "password"]);
-        if !missing.is_empty() {
-            return Err(NotReady::Missing(missing));
-        }
+    let data = provider::read_ready(tools, rel, remote_app)?.and_then(|f| {
         let endpoints: Vec<String> = f
             .get("endpoints")
             .unwrap_or_default()

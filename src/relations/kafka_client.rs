@@ -56,17 +56,7 @@ pub fn read(
     rel: &RelationRef,
     remote_app: &str,
 ) -> Result<Related<KafkaData>, ToolError> {
-    let fields = provider::read(
-        tools,
-        rel,
-        remote_app,
-        &["endpoints", "username", "password", "tls", "tls-ca"],
-    )?;
-    let data = fields.and_then(|f| {
-        let missing = f.missing(&["endpoints", "username", "password"]);
-        if !missing.is_empty() {
-            return Err(NotReady::Missing(missing));
-        }
+    let data = provider::read_ready(tools, rel, remote_app)?.and_then(|f| {
         let tls = provider::tls_on(f.get("tls"));
         let ca_pem = provider::pem_ca(f.get("tls-ca"));
         if tls && ca_pem.is_none() {

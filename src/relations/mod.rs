@@ -55,3 +55,6 @@ pub(crate) fn ensure_request(
     }
     Ok(true)
 }
+
+#[cfg(test)]
+mod tests;

@@ -81,7 +81,7 @@ fn group_of(field: &str) -> &'static str {
 }
 
 /// Reads the remote app databag and the secrets of the groups that `fields` belong to.
-pub(crate) fn read(
+fn read(
     tools: &dyn HookTools,
     rel: &RelationRef,
     remote_app: &str,
@@ -120,6 +120,27 @@ pub(crate) fn read(
         }
     }
     Ok(Ok(Fields(out)))
+}
+
+/// The fields both interfaces answer with, and the three that make a relation ready
+/// (what Canonical's integrators check: endpoints, username and password non-empty).
+const FIELDS: [&str; 5] = ["endpoints", "username", "password", "tls", "tls-ca"];
+const REQUIRED: [&str; 3] = ["endpoints", "username", "password"];
+
+/// Reads the provider's answer and checks it is ready.
+pub(crate) fn read_ready(
+    tools: &dyn HookTools,
+    rel: &RelationRef,
+    remote_app: &str,
+) -> Result<Result<Fields, NotReady>, ToolError> {
+    Ok(read(tools, rel, remote_app, &FIELDS)?.and_then(|f| {
+        let missing = f.missing(&REQUIRED);
+        if missing.is_empty() {
+            Ok(f)
+        } else {
+            Err(NotReady::Missing(missing))
+        }
+    }))
 }
 
 /// The CA from a `tls-ca` field, if it is a PEM certificate. Older providers put `enabled` or
