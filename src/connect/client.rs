@@ -157,6 +157,14 @@ impl ConnectClient {
             .filter(|s| !s.is_empty())
         {
             Some(pem) => builder = builder.tls_backend_preconfigured(tls::only_ca(pem)?),
+            // Plain-HTTP endpoints only: no TLS handshake will happen, so do not let reqwest
+            // build the platform verifier, which parses the whole system CA bundle (measured:
+            // ~70 % of the instructions of a steady-state hook; docs/benchmarks.md). An https
+            // URL can not sneak in later: the endpoints are fixed for the client's life, and
+            // redirects are off; with no roots it would fail verification anyway.
+            None if endpoints.iter().all(|e| e.starts_with("http://")) => {
+                builder = builder.tls_backend_preconfigured(tls::no_roots()?)
+            }
             None => {
                 // No CA: https endpoints use the platform trust store (still verified).
                 let _ = rustls::crypto::ring::default_provider().install_default();
@@ -400,11 +408,64 @@ impl ConnectClient {
         self.decode(&op, &text).map(Some)
     }
 
-    /// Everything Connect lists, as the reconcile model: expanded list, plus the config of
-    /// any listed connector that has no status yet (`?expand` omits those, §1.3).
+    /// Everything Connect lists, as the reconcile model: the expanded list, plus the config of
+    /// every listed connector that has no status yet (`?expand` omits those, §1.3). Always two
+    /// list requests; [`ConnectClient::actual_for`] needs one in the steady state.
     pub async fn actual(&self) -> Result<Actual, ConnectError> {
-        let expanded = self.list_expanded().await?;
-        let names = self.names().await?;
+        let mut actual = self.actual_expanded(&|_| true).await?;
+        self.add_unexpanded(&mut actual, &|_| true).await?;
+        Ok(actual)
+    }
+
+    /// The connectors `keep` accepts (e.g. the ones this application owns), as
+    /// [`ConnectClient::actual`] would list them, with ONE request
+    /// (`GET /connectors?expand=status&expand=info`) when every name in `expected` (the desired
+    /// connectors) is in the answer — the steady state. Others are skipped while decoding, so
+    /// memory does not grow with the foreign connectors on a shared cluster.
+    ///
+    /// Connect omits a connector whose status is not known yet from that answer (§1.3;
+    /// `ConnectorsResource.listConnectors` drops the whole entry when either expansion throws,
+    /// whatever the order of the `expand` values), so when an expected name is missing this
+    /// falls back to `GET /connectors` plus `GET …/config` for each kept connector that was
+    /// omitted — what [`ConnectClient::actual`] does.
+    ///
+    /// What the fast path can miss: a kept connector that is NOT expected and has no status yet
+    /// (one of ours created moments ago and no longer desired). A plan would delete it; it is
+    /// deleted on the next hook instead, once Connect has its status.
+    pub async fn actual_for<'a>(
+        &self,
+        expected: impl IntoIterator<Item = &'a str>,
+        keep: &dyn Fn(&str) -> bool,
+    ) -> Result<Actual, ConnectError> {
+        let mut actual = self.actual_expanded(keep).await?;
+        if expected
+            .into_iter()
+            .any(|name| !actual.connectors.contains_key(name))
+        {
+            self.add_unexpanded(&mut actual, keep).await?;
+        }
+        Ok(actual)
+    }
+
+    /// `GET /connectors?expand=status&expand=info` as the reconcile model, kept connectors
+    /// only (one listed without `info` gets its config with one `GET …/config`).
+    async fn actual_expanded(&self, keep: &dyn Fn(&str) -> bool) -> Result<Actual, ConnectError> {
+        let op = "list connectors";
+        let (_, body) = self
+            .call(
+                op,
+                Method::GET,
+                "/connectors?expand=status&expand=info",
+                None,
+            )
+            .await?;
+        let expanded =
+            super::entities::decode_expanded(&body, keep).map_err(|e| ConnectError::Decode {
+                op: op.to_string(),
+                // serde can quote a value (a config may hold a password in clear)
+                message: self.redact(&e.to_string()),
+            })?;
+        drop(body);
         let mut actual = Actual::default();
         for (name, e) in expanded {
             let config = match e.info {
@@ -432,11 +493,20 @@ impl ConnectClient {
             }
             actual.connectors.insert(name, connector);
         }
-        for name in names {
-            if actual.connectors.contains_key(&name) {
+        Ok(actual)
+    }
+
+    /// Adds the kept connectors `GET /connectors` lists that `actual` lacks (no status yet),
+    /// with their configs and no state. One that is gone meanwhile is skipped.
+    async fn add_unexpanded(
+        &self,
+        actual: &mut Actual,
+        keep: &dyn Fn(&str) -> bool,
+    ) -> Result<(), ConnectError> {
+        for name in self.names().await? {
+            if actual.connectors.contains_key(&name) || !keep(&name) {
                 continue;
             }
-            // Listed but not yet in the expanded map: no status yet. Gone meanwhile → skip.
             if let Some(config) = self.get_config(&name).await? {
                 actual.connectors.insert(
                     name,
@@ -447,7 +517,7 @@ impl ConnectClient {
                 );
             }
         }
-        Ok(actual)
+        Ok(())
     }
 
     /// Carry out one plan step: Create/Update → `PUT …/config`, Delete → `DELETE` (404 = done),
@@ -476,8 +546,19 @@ impl ConnectClient {
         }
     }
 
-    /// First three lines of a Java stack trace, redacted.
+    /// A Java stack trace cut to what an operator reads: its first line (the exception
+    /// Connect reports) and its last `Caused by:` line (the root cause, e.g. an authorization
+    /// error under "Unrecoverable exception from producer send callback"), redacted.
     pub fn short_trace(&self, trace: &str) -> String {
-        self.redact(&trace.lines().take(3).collect::<Vec<_>>().join("\n"))
+        let first = trace.lines().next().unwrap_or_default();
+        let root = trace
+            .lines()
+            .rev()
+            .find(|l| l.trim_start().starts_with("Caused by:"));
+        let short = match root {
+            Some(root) => format!("{first}\n{}", root.trim()),
+            None => first.to_string(),
+        };
+        self.redact(&short)
     }
 }

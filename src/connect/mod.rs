@@ -22,8 +22,8 @@ mod transport;
 
 pub use client::{runtime, Budget, ConnectClient, ConnectSettings, PutOutcome, RetryPolicy};
 pub use entities::{
-    ConfigInfo, ConfigInfos, ConfigValueInfo, ConnectorInfo, ConnectorStateInfo, ConnectorTaskId,
-    ErrorBody, Expanded, PluginInfo, ServerInfo, StateInfo, TaskStateInfo,
+    decode_expanded, ConfigInfo, ConfigInfos, ConfigValueInfo, ConnectorInfo, ConnectorStateInfo,
+    ConnectorTaskId, ErrorBody, Expanded, PluginInfo, ServerInfo, StateInfo, TaskStateInfo,
 };
 pub use error::ConnectError;
 

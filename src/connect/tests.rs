@@ -124,7 +124,11 @@ async fn actual_merges_expanded_and_names() {
     );
     assert_eq!(a.tasks[0].state, "FAILED");
     let trace = a.tasks[0].trace.as_deref().unwrap();
-    assert_eq!(trace.lines().count(), 3);
+    assert_eq!(
+        trace.lines().count(),
+        1,
+        "first line only: this trace has no Caused by"
+    );
     assert_no_secret(trace);
     assert_no_secret(&format!("{actual:?}"));
     let b = &actual.connectors["b"];
@@ -132,6 +136,103 @@ async fn actual_merges_expanded_and_names() {
         (b.state.as_deref(), b.config["tasks.max"].as_str()),
         (None, "2")
     );
+}
+
+/// Mounts `?expand` answering connector "a" (RUNNING) and the plain list `names`, each
+/// expected `expand_n` / `names_n` times.
+async fn expand_and_names(s: &MockServer, names: &[&str], expand_n: u64, names_n: u64) {
+    Mock::given(method("GET"))
+        .and(path("/connectors"))
+        .and(query_param("expand", "info"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "a": {"status": {"name": "a", "connector": {"state": "RUNNING", "worker_id": "w:8083"},
+                  "tasks": [{"id": 0, "state": "RUNNING", "worker_id": "w:8083"}], "type": "source"},
+                  "info": {"name": "a", "config": {"name": "a", "tasks.max": "1"}, "tasks": [], "type": "source"}}
+        })))
+        .expect(expand_n)
+        .mount(s)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/connectors"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!(names)))
+        .expect(names_n)
+        .mount(s)
+        .await;
+}
+
+// proves the steady state reads Connect with ONE request when every expected connector is in
+// the expanded list
+#[tokio::test]
+async fn actual_expecting_present_is_one_request() {
+    let s = MockServer::start().await;
+    expand_and_names(&s, &["a"], 1, 0).await;
+    let actual = client(&[&s.uri()], 1)
+        .actual_for(["a"], &|_| true)
+        .await
+        .unwrap();
+    assert_eq!(actual.connectors["a"].state.as_deref(), Some("RUNNING"));
+    assert_eq!(actual.connectors.len(), 1);
+}
+
+// proves an expected connector missing from ?expand (no status yet, §1.3) falls back to the
+// plain list and its config, so it is not re-created
+#[tokio::test]
+async fn actual_expecting_missing_falls_back_to_names() {
+    let s = MockServer::start().await;
+    expand_and_names(&s, &["a", "b"], 1, 1).await;
+    Mock::given(method("GET"))
+        .and(path("/connectors/b/config"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"name": "b", "tasks.max": "2"})),
+        )
+        .expect(1)
+        .mount(&s)
+        .await;
+    let actual = client(&[&s.uri()], 1)
+        .actual_for(["a", "b"], &|_| true)
+        .await
+        .unwrap();
+    let b = &actual.connectors["b"];
+    assert_eq!(
+        (b.state.as_deref(), b.config["tasks.max"].as_str()),
+        (None, "2")
+    );
+}
+
+// proves an expected connector that does not exist at all costs the fallback list and nothing else
+#[tokio::test]
+async fn actual_expecting_absent_is_two_requests() {
+    let s = MockServer::start().await;
+    expand_and_names(&s, &["a"], 1, 1).await;
+    let actual = client(&[&s.uri()], 1)
+        .actual_for(["a", "new"], &|_| true)
+        .await
+        .unwrap();
+    assert!(!actual.connectors.contains_key("new"));
+}
+
+// proves connectors `keep` rejects (foreign ones) are dropped while decoding, also from the
+// fallback list, and cost no config request
+#[tokio::test]
+async fn actual_for_keeps_only_accepted() {
+    let s = MockServer::start().await;
+    expand_and_names(&s, &["a", "foreign"], 1, 1).await;
+    let actual = client(&[&s.uri()], 1)
+        .actual_for(["ours"], &|n| n != "a" && n != "foreign")
+        .await
+        .unwrap();
+    assert!(actual.connectors.is_empty(), "{actual:?}");
+}
+
+// proves the filtered decode skips rejected entries whatever their shape and keeps the rest
+#[test]
+fn decode_expanded_filters() {
+    let body = r#"{"x": {"info": {"name": "x", "config": {"k": "v"}}, "status": {"weird": [1, {"deep": null}]}},
+                   "ours": {"info": {"name": "ours", "config": {"k": "v"}}}}"#;
+    let m = decode_expanded(body, &|n| n == "ours").unwrap();
+    assert_eq!(m.keys().collect::<Vec<_>>(), ["ours"]);
+    assert_eq!(m["ours"].info.as_ref().unwrap().config["k"], "v");
+    assert!(decode_expanded("[1]", &|_| true).is_err());
 }
 
 // proves PUT config sends the flat map and tells 201 (created) from 200 (replaced)

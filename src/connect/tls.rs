@@ -32,3 +32,14 @@ pub fn only_ca(ca_pem: &str) -> Result<rustls::ClientConfig, ConnectError> {
         .with_no_client_auth();
     Ok(config)
 }
+
+/// A verifying rustls config with NO trusted roots: for clients whose endpoints are all plain
+/// HTTP, so that no trust store is loaded; any TLS server would be rejected.
+pub fn no_roots() -> Result<rustls::ClientConfig, ConnectError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ConnectError::Setup(format!("TLS setup failed ({e})")))?
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth())
+}

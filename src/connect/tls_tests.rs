@@ -105,3 +105,21 @@ async fn only_the_relation_ca_is_trusted() {
     let info = client(port, &right.pem).server_info().await.unwrap();
     assert_eq!(info.version, "3.9.0");
 }
+
+// proves the config used for plain-HTTP-only clients (no trust store loaded) trusts nothing:
+// a TLS server, even with a valid chain, is rejected
+#[tokio::test]
+async fn no_roots_trusts_no_server() {
+    let ca = ca();
+    let port = serve(&ca);
+    let http = reqwest::Client::builder()
+        .tls_backend_preconfigured(super::tls::no_roots().unwrap())
+        .build()
+        .unwrap();
+    let e = http
+        .get(format!("https://localhost:{port}/"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(e.is_connect() || e.to_string().contains("error"), "{e}");
+}

@@ -82,8 +82,12 @@ impl ConnectClient {
                     )),
                     Ok(resp) => {
                         let status = resp.status();
-                        let text = match resp.text().await {
-                            Ok(t) => t,
+                        // bytes → String without the copy `text()` makes (it decodes into a
+                        // new String): the ?expand list of a shared cluster can be MBs.
+                        let text = match resp.bytes().await {
+                            Ok(b) => String::from_utf8(Vec::from(b)).unwrap_or_else(|e| {
+                                String::from_utf8_lossy(e.as_bytes()).into_owned()
+                            }),
                             Err(e) => {
                                 last = format!(
                                     "{endpoint} broke off the answer ({})",
