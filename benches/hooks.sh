@@ -3,8 +3,11 @@
 #
 #   benches/hooks.sh [--connect mock|real|both] [--runs N] [--tool-runs N] [--foreign N]
 #                    [--relation-runs N] [--sources N] [--out DIR] [--charm FILE.charm]
+#                    [--binary FILE]
 #
-# --charm measures an existing .charm (e.g. one packed from an older commit) instead of packing.
+# --charm measures an existing .charm (e.g. one packed from an older commit) instead of packing;
+# --binary replaces bin/mirrormaker-integrator in the deployed unit (to measure a candidate
+# change without packing it).
 #
 # For each Connect backend it builds one model (kafka-a, kafka-b simulated; kafka-connect
 # simulated with its REST endpoint = the mock or the real worker of harness/kafka-bed), brings
@@ -32,6 +35,7 @@ FOREIGN=0
 SOURCES=1
 OUT="$ROOT/target/bench-hooks"
 CHARM=""
+BINARY=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --connect) CONNECT="$2"; shift 2 ;;
@@ -41,6 +45,7 @@ while [ $# -gt 0 ]; do
     --foreign) FOREIGN="$2"; shift 2 ;;
     --sources) SOURCES="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
+    --binary) BINARY="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; shift 2 ;;
     --charm) CHARM="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
@@ -89,6 +94,7 @@ instrument() {
 JUJU_DISPATCH_PATH="\${JUJU_DISPATCH_PATH:-\$0}" exec "$HOOKSTAT" ./bin/mirrormaker-integrator
 EOF
   chmod 0755 "$d"
+  if [ -n "$BINARY" ]; then cp "$BINARY" "$MODEL/units/mirrormaker-0/charm/bin/mirrormaker-integrator"; fi
 }
 
 # scenario NAME RUNS [tools]
