@@ -225,3 +225,39 @@ fn secrets_never_leave() {
         "{text}"
     );
 }
+
+// Proves the connect-client relation going away is not undone: Charmed Kafka Connect deletes
+// our connectors when the relation's last remote unit departs, and our `-departed` hook must
+// not re-create them (nobody would delete them again). Status says the relation is missing.
+#[test]
+fn departing_connect_relation_is_not_written_to() {
+    let connect = FakeConnect::default();
+    let s = converged(&connect);
+    connect.0.borrow_mut().actual.connectors.clear(); // Kafka Connect's clean-up
+    let vars = [
+        ("JUJU_UNIT_NAME", "mirrormaker/0"),
+        ("JUJU_MODEL_UUID", UUID),
+        (
+            "JUJU_DISPATCH_PATH",
+            "hooks/connect-client-relation-departed",
+        ),
+        ("JUJU_RELATION_ID", "connect-client:5"),
+        ("JUJU_REMOTE_APP", "kafka-connect"),
+        ("JUJU_REMOTE_UNIT", "kafka-connect/0"),
+        ("JUJU_DEPARTING_UNIT", "kafka-connect/0"),
+    ];
+    let event = mirrormaker_integrator::juju::Event::from_vars(|k| {
+        vars.iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.to_string())
+    })
+    .unwrap();
+    let out = run(s, &event, &connect);
+    assert!(
+        connect.take_writes().is_empty(),
+        "connectors re-created during departed"
+    );
+    let st = out.unit_status.unwrap();
+    assert_eq!(st.kind, StatusKind::Blocked, "{st}");
+    assert!(st.message.contains("connect-client"), "{st}");
+}

@@ -310,6 +310,40 @@ fn replication_end_to_end() {
         )
     });
 
+    // Step 5b — removing the connect-client relation: Charmed Kafka Connect deletes our
+    // connectors (suffix `_r<id>_<model uuid>`) and the charm does not re-create them.
+    let connect_rel = {
+        let s = sim.status();
+        s["relations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| {
+                r["endpoints"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|e| e == "mirrormaker:connect-client")
+            })
+            .map(|r| r["id"].to_string())
+            .expect("connect-client relation")
+    };
+    sim.run(&["remove-relation", &connect_rel]);
+    sim.run(&["update-status"]);
+    let left = connectors(bed);
+    assert_eq!(
+        left,
+        vec!["by-hand".to_string()],
+        "orphaned connectors: {left:?}"
+    );
+    assert_eq!(
+        sim.app_status(APP),
+        (
+            "blocked".into(),
+            "missing relation(s): connect-client (juju integrate)".into()
+        )
+    );
+
     // Step 6 — no password (every "password" field of every secret in the model) reached a
     // status, the debug log or the status action's output.
     let dump: serde_json::Value = serde_json::from_str(&sim.run(&["dump"])).unwrap();

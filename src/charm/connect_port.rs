@@ -51,6 +51,16 @@ impl ConnectApi for RealConnect {
         self.rt.block_on(self.client.actual()).map_err(failure)
     }
 
+    fn list_for(
+        &self,
+        expected: &[&str],
+        keep: &dyn Fn(&str) -> bool,
+    ) -> Result<Actual, ConnectFailure> {
+        self.rt
+            .block_on(self.client.actual_for(expected.iter().copied(), keep))
+            .map_err(failure)
+    }
+
     fn validate(&self, connector: &DesiredConnector) -> Result<Vec<String>, ConnectFailure> {
         let client = self.client.clone().redacting(secrets_of(&connector.config));
         let mut config = connector.config.clone();

@@ -181,7 +181,11 @@ pub fn reconcile(s: &Snapshot, connect: ConnectFactory, pass: &Pass) -> Outcome 
         Err(e) => return Outcome::stop(unreachable(e), HoldReason::ConnectUnavailable),
     };
     let secrets = report::known_secrets(s);
-    let mut actual = match api.list() {
+    // Only our connectors matter (plan never touches others), and naming the desired ones
+    // lets the client read Connect once in the steady state.
+    let expected: Vec<&str> = ready.desired.iter().map(|d| d.name.as_str()).collect();
+    let ours = |n: &str| ready.owner.owns(n);
+    let mut actual = match api.list_for(&expected, &ours) {
         Ok(a) => redacted(a, &secrets),
         Err(e) => {
             let mut o = Outcome::stop(unreachable(e), HoldReason::ConnectUnavailable);
@@ -301,7 +305,7 @@ pub fn reconcile(s: &Snapshot, connect: ConnectFactory, pass: &Pass) -> Outcome 
             .map(|st| st.name.clone())
             .collect();
         if !outcome.applied.is_empty() {
-            if let Ok(a) = api.list() {
+            if let Ok(a) = api.list_for(&expected, &ours) {
                 actual = redacted(a, &secrets);
             }
         }

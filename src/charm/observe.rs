@@ -48,6 +48,30 @@ fn live_relations(
     Ok(ids)
 }
 
+/// True in a `-relation-departed` hook of `rel` that takes the relation away from this unit:
+/// our own unit is leaving, or the last remote unit is. Charmed Kafka Connect deletes our
+/// connectors at that moment (relations.md §4.3), so the connect-client relation then counts
+/// as gone: writing to Connect now would re-create connectors nobody deletes afterwards.
+fn departing(tools: &dyn HookTools, event: &Event, rel: &RelationRef) -> Result<bool, ToolError> {
+    let (EventKind::Relation(RelationHook::Departed), Some(r)) = (&event.kind, &event.relation)
+    else {
+        return Ok(false);
+    };
+    if r.relation != *rel {
+        return Ok(false);
+    }
+    let leaving = r.departing_unit.as_deref();
+    if leaving == Some(event.unit.as_str()) {
+        return Ok(true);
+    }
+    let remaining = tools
+        .relation_list(rel)?
+        .into_iter()
+        .filter(|u| Some(u.as_str()) != leaving)
+        .count();
+    Ok(remaining == 0)
+}
+
 /// The remote app's name: from the event when it is about this relation, else `relation-list --app`.
 fn remote_app(
     tools: &dyn HookTools,
@@ -109,15 +133,17 @@ pub fn observe(event: &Event, tools: &dyn HookTools, now: u64) -> Result<Snapsho
     let target = read_kafka(TARGET_ENDPOINT)?.into_iter().next();
 
     let mut connect = None;
-    if let Some(rel) = live_relations(tools, event, CONNECT_ENDPOINT)?
+    let connect_rel = live_relations(tools, event, CONNECT_ENDPOINT)?
         .into_iter()
-        .next()
-    {
-        let app = remote_app(tools, event, &rel)?;
-        if leader {
-            connect_client::ensure_request(tools, &rel, &event.app, &event.unit)?;
+        .next();
+    if let Some(rel) = connect_rel {
+        if !departing(tools, event, &rel)? {
+            let app = remote_app(tools, event, &rel)?;
+            if leader {
+                connect_client::ensure_request(tools, &rel, &event.app, &event.unit)?;
+            }
+            connect = Some(connect_client::read(tools, &rel, &app)?);
         }
-        connect = Some(connect_client::read(tools, &rel, &app)?);
     }
     Ok(Snapshot {
         leader,

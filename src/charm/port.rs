@@ -16,6 +16,19 @@ pub struct ConnectFailure(pub String);
 pub trait ConnectApi {
     /// Every connector with its stored config and status (foreign ones included).
     fn list(&self) -> Result<Actual, ConnectFailure>;
+    /// The connectors `keep` accepts; `expected` names the ones that should exist, so the real
+    /// client can answer with one request in the steady state and fall back to more only when
+    /// one of them is missing from Connect's expanded list (kafka-connect.md §1.3).
+    fn list_for(
+        &self,
+        expected: &[&str],
+        keep: &dyn Fn(&str) -> bool,
+    ) -> Result<Actual, ConnectFailure> {
+        let _ = expected;
+        let mut a = self.list()?;
+        a.connectors.retain(|n, _| keep(n));
+        Ok(a)
+    }
     /// Connect's validation of a config: the error strings (empty = valid).
     fn validate(&self, connector: &DesiredConnector) -> Result<Vec<String>, ConnectFailure>;
     /// Create or replace a connector's config.
