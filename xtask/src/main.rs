@@ -75,7 +75,7 @@ fn test(extra: &[String]) -> Result<(), String> {
         ],
     )?;
     pack::run(&[])?;
-    let mut args = vec!["test", "--workspace"];
+    let mut args = vec!["test", "--workspace", "--no-fail-fast"];
     args.extend(extra.iter().map(String::as_str));
     sh("cargo", &args)
 }
