@@ -22,13 +22,31 @@ fn no_relations_blocks_naming_them() {
     assert_eq!(out.app_status.unwrap().message, st.message);
 }
 
-// Proves the leader writes the data_interfaces requests byte for byte, creates the three
-// connectors in dependency order, and waits (not active) until Connect reports them running.
+// Proves the leader writes the data_interfaces requests byte for byte while the providers
+// have not answered, then (once they have) creates the three connectors in dependency order,
+// and waits (not active) until Connect reports them running.
 #[test]
 fn leader_requests_users_and_creates_connectors_in_order() {
     let connect = FakeConnect::default();
-    let out = run(world(), &hook("config-changed", None), &connect);
-    let source = &out.relations[0];
+    let answered = world();
+    let mut unanswered = answered.clone();
+    for r in &mut unanswered.relations {
+        r.remote_app_data.clear();
+    }
+    let asked = run(unanswered, &hook("config-changed", None), &connect);
+    assert!(connect.0.borrow().writes.is_empty());
+    assert_eq!(
+        asked.unit_status.as_ref().unwrap().kind,
+        StatusKind::Waiting
+    );
+    // The providers answer; our requests stay as they were written.
+    let mut s = asked.clone();
+    for (r, a) in s.relations.iter_mut().zip(&answered.relations) {
+        r.remote_app_data = a.remote_app_data.clone();
+    }
+    let out = run(s, &hook("config-changed", None), &connect);
+    let source = &asked.relations[0];
+    assert_eq!(source.local_app, out.relations[0].local_app);
     assert_eq!(source.local_app.get("topic").unwrap(), "__mirrormaker-user");
     assert_eq!(source.local_app.get("extra-user-roles").unwrap(), "admin");
     assert_eq!(
@@ -44,10 +62,10 @@ fn leader_requests_users_and_creates_connectors_in_order() {
         r#"["mtls-cert"]"#
     );
     assert_eq!(
-        out.relations[2].local_app.get("plugin-url").unwrap(),
+        asked.relations[2].local_app.get("plugin-url").unwrap(),
         "NOT-REQUIRED"
     );
-    assert!(!out.relations[2].local_app.contains_key("topic"));
+    assert!(!asked.relations[2].local_app.contains_key("topic"));
     assert_eq!(
         connect.0.borrow().writes,
         vec![

@@ -122,10 +122,12 @@ pub fn observe(event: &Event, tools: &dyn HookTools, now: u64) -> Result<Snapsho
         let mut out = Vec::new();
         for rel in live_relations(tools, event, endpoint)? {
             let app = remote_app(tools, event, &rel)?;
-            if leader {
+            let related = kafka_client::read(tools, &rel, &app)?;
+            // A provider that answered has our request; only check (and re-send) it until then.
+            if leader && related.data.is_err() {
                 kafka_client::ensure_request(tools, &rel, &event.app, &event.unit)?;
             }
-            out.push(kafka_client::read(tools, &rel, &app)?);
+            out.push(related);
         }
         Ok(out)
     };
@@ -139,10 +141,11 @@ pub fn observe(event: &Event, tools: &dyn HookTools, now: u64) -> Result<Snapsho
     if let Some(rel) = connect_rel {
         if !departing(tools, event, &rel)? {
             let app = remote_app(tools, event, &rel)?;
-            if leader {
+            let related = connect_client::read(tools, &rel, &app)?;
+            if leader && related.data.is_err() {
                 connect_client::ensure_request(tools, &rel, &event.app, &event.unit)?;
             }
-            connect = Some(connect_client::read(tools, &rel, &app)?);
+            connect = Some(related);
         }
     }
     Ok(Snapshot {
