@@ -208,7 +208,8 @@ t netbad network-get nosuch --format=json
 }
 
 /// Proves leader-only rules on a non-leader: `relation-set --app` fails with
-/// "cannot write relation settings" (exit 1), reading the own app bag is denied, app status
+/// "cannot write relation settings" (exit 1), reading the own app bag is denied (but allowed
+/// on the peer relation), app status
 /// cannot be set, and is-leader says false.
 #[test]
 fn non_leader_rules() {

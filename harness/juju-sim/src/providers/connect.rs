@@ -116,22 +116,15 @@ pub fn reconcile(model: &mut Model, dir: &Path, unit: &str, rid: u64) -> Result<
             answer.extend(tls);
         }
     }
-    answer.insert(
-        "data".into(),
-        serde_json::to_string(&req).unwrap_or_default(),
-    );
-    let rel = model.relations.get_mut(&rid).expect("relation");
-    rel.app_data.entry(app.clone()).or_default().extend(answer);
-    let p = model.app_mut(&app)?.provider.entry(rid).or_default();
-    p.answered = true;
-    p.last_error.clear();
-    crate::logs::append(
+    super::publish(
+        model,
         dir,
         unit,
-        "INFO",
+        &app,
+        rid,
+        (answer, &req),
         &format!("connect-client:{rid}: created REST user {user}"),
-    );
-    Ok(())
+    )
 }
 
 /// KC's `_managed_connector_regex(rid)` = `.+?r<rid>_[0-9a-f]{32}$`, without a regex engine.

@@ -113,22 +113,15 @@ pub fn reconcile(model: &mut Model, dir: &Path, unit: &str, rid: u64) -> Result<
         ),
     );
     answer.insert("version".into(), "v0".into());
-    answer.insert(
-        "data".into(),
-        serde_json::to_string(&req).unwrap_or_default(),
-    );
-    let rel = model.relations.get_mut(&rid).expect("relation");
-    rel.app_data.entry(app.clone()).or_default().extend(answer);
-    let p = model.app_mut(&app)?.provider.entry(rid).or_default();
-    p.answered = true;
-    p.last_error.clear();
-    crate::logs::append(
+    super::publish(
+        model,
         dir,
         unit,
-        "INFO",
+        &app,
+        rid,
+        (answer, &req),
         &format!("kafka-client:{rid}: created user {user}"),
-    );
-    Ok(())
+    )
 }
 
 /// The provision program's extra arguments for Kafka.

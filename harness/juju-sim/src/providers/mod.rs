@@ -199,3 +199,31 @@ pub fn rotate(model: &mut Model, app: &str, rid: u64) -> Result<()> {
     }
     Ok(())
 }
+
+/// Publishes a provider's answer into its app databag (with `data`, the provider's snapshot
+/// of the request, as the data_interfaces libraries keep it), marks the relation answered and
+/// logs `message` for the provider unit.
+pub(crate) fn publish(
+    model: &mut Model,
+    dir: &Path,
+    unit: &str,
+    app: &str,
+    rid: u64,
+    (mut answer, req): (crate::state::Bag, &crate::state::Bag),
+    message: &str,
+) -> Result<()> {
+    answer.insert(
+        "data".into(),
+        serde_json::to_string(req).unwrap_or_default(),
+    );
+    let rel = model.relations.get_mut(&rid).expect("relation");
+    rel.app_data
+        .entry(app.to_string())
+        .or_default()
+        .extend(answer);
+    let p = model.app_mut(app)?.provider.entry(rid).or_default();
+    p.answered = true;
+    p.last_error.clear();
+    crate::logs::append(dir, unit, "INFO", message);
+    Ok(())
+}
