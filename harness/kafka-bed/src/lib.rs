@@ -161,4 +161,15 @@ mod tests {
         assert_eq!(v.connect, "3.9.1");
         assert!(versions().is_ok());
     }
+
+    // Cluster ids are 22 URL-safe base64 characters and never start with '-', which the
+    // storage tool would read as a missing --cluster-id value.
+    #[test]
+    fn cluster_ids_never_start_with_a_dash() {
+        for _ in 0..2000 {
+            let id = process::random_cluster_id();
+            assert_eq!(id.len(), 22, "{id}");
+            assert!(!id.starts_with('-'), "{id}");
+        }
+    }
 }

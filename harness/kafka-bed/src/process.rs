@@ -217,10 +217,17 @@ pub fn random_password(len: usize) -> String {
         .collect()
 }
 
-/// A KRaft cluster id: 16 random bytes, URL-safe base64 without padding.
+/// A KRaft cluster id: 16 random bytes, URL-safe base64 without padding. Like Kafka's own
+/// `Uuid.randomUuid()`, never one that starts with `-`: the storage tool's argument parser
+/// would take `--cluster-id -x…` for a missing value (1 run in 64 failed that way).
 pub fn random_cluster_id() -> String {
     use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes(16))
+    loop {
+        let id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes(16));
+        if !id.starts_with('-') {
+            return id;
+        }
+    }
 }
 
 /// Whether a process with this pid exists.
