@@ -22,15 +22,7 @@ fn requested_secrets(req: &Bag) -> Vec<String> {
 
 pub fn reconcile(model: &mut Model, dir: &Path, unit: &str, rid: u64) -> Result<()> {
     let app = app_of(unit).to_string();
-    if model
-        .app(&app)?
-        .provider
-        .get(&rid)
-        .is_some_and(|p| p.answered)
-    {
-        return Ok(());
-    }
-    let Some((_, req)) = super::request(model, &app, rid) else {
+    let Some(req) = super::unanswered_request(model, &app, rid)? else {
         return Ok(());
     };
     if !req.contains_key("plugin-url") {

@@ -14,15 +14,7 @@ pub const ENDPOINT: &str = "kafka-client";
 
 pub fn reconcile(model: &mut Model, dir: &Path, unit: &str, rid: u64) -> Result<()> {
     let app = app_of(unit).to_string();
-    if model
-        .app(&app)?
-        .provider
-        .get(&rid)
-        .is_some_and(|p| p.answered)
-    {
-        return Ok(());
-    }
-    let Some((_, req)) = super::request(model, &app, rid) else {
+    let Some(req) = super::unanswered_request(model, &app, rid)? else {
         return Ok(());
     };
     let Some(topic) = req.get("topic").cloned() else {

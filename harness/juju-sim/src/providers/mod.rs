@@ -130,6 +130,24 @@ pub fn request(model: &Model, app: &str, rid: u64) -> Option<(String, crate::sta
     Some((remote, bag))
 }
 
+/// The requirer's request on a relation this provider has not answered yet (None once
+/// answered, or while the relation has no remote app).
+pub(crate) fn unanswered_request(
+    model: &Model,
+    app: &str,
+    rid: u64,
+) -> Result<Option<crate::state::Bag>> {
+    if model
+        .app(app)?
+        .provider
+        .get(&rid)
+        .is_some_and(|p| p.answered)
+    {
+        return Ok(None);
+    }
+    Ok(request(model, app, rid).map(|(_, bag)| bag))
+}
+
 /// Rotate the password of an answered relation (`juju-sim rotate-credentials`): provision the
 /// new password through the backend (if any), then publish it as a new revision of the
 /// `secret-user` secret (or the plain `password` key), as a provider does when it rewrites
