@@ -354,34 +354,25 @@ impl ConnectClient {
 
     /// `PUT /connectors/<n>/pause` (202; asynchronous).
     pub async fn pause(&self, name: &str) -> Result<(), ConnectError> {
-        self.call(
-            &format!("pause '{name}'"),
-            Method::PUT,
-            &format!("/connectors/{}/pause", seg(name)),
-            None,
-        )
-        .await
-        .map(drop)
+        self.target_state(name, "pause").await
     }
 
     /// `PUT /connectors/<n>/resume` (202; asynchronous).
     pub async fn resume(&self, name: &str) -> Result<(), ConnectError> {
-        self.call(
-            &format!("resume '{name}'"),
-            Method::PUT,
-            &format!("/connectors/{}/resume", seg(name)),
-            None,
-        )
-        .await
-        .map(drop)
+        self.target_state(name, "resume").await
     }
 
     /// `PUT /connectors/<n>/stop` (204; Connect 3.5+).
     pub async fn stop(&self, name: &str) -> Result<(), ConnectError> {
+        self.target_state(name, "stop").await
+    }
+
+    /// The body-less `PUT /connectors/<n>/<verb>` that pause, resume and stop share.
+    async fn target_state(&self, name: &str, verb: &str) -> Result<(), ConnectError> {
         self.call(
-            &format!("stop '{name}'"),
+            &format!("{verb} '{name}'"),
             Method::PUT,
-            &format!("/connectors/{}/stop", seg(name)),
+            &format!("/connectors/{}/{verb}", seg(name)),
             None,
         )
         .await
