@@ -3,6 +3,7 @@ pub mod charm;
 pub mod connect;
 pub mod juju;
 pub mod mirror;
+pub mod pem;
 pub mod reconcile;
 pub mod relations;
 pub mod secret;

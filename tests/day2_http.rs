@@ -20,7 +20,7 @@ fn data(uri: &str) -> ConnectData {
         endpoints: vec![uri.to_string()],
         username: "relation-5".into(),
         password: Secret::new("pw-connect-secret"),
-        ca_pem: None,
+        cas: Vec::new(),
     }
 }
 

@@ -1,7 +1,7 @@
 //! The driver's [`ConnectApi`] over the real REST client ([`crate::connect::ConnectClient`]),
 //! run on a current-thread tokio runtime: one hook, one runtime, one time budget.
 
-use super::port::{ConnectApi, ConnectFailure};
+use super::port::{ConnectApi, ConnectFailure, FailureKind};
 use crate::connect::{runtime, Budget, ConnectClient, ConnectError, ConnectSettings};
 use crate::mirror::sensitive::is_sensitive_key;
 use crate::mirror::DesiredConnector;
@@ -24,17 +24,25 @@ pub fn factory(data: &ConnectData) -> Result<Box<dyn ConnectApi>, ConnectFailure
         .unwrap_or(Budget::DEFAULT);
     let settings = ConnectSettings {
         endpoints: data.endpoints.join(","),
-        ca_pem: data.ca_pem.clone(),
+        ca_pem: data.ca_bundle(),
         username: data.username.clone(),
         password: data.password.clone(),
     };
     let client = ConnectClient::new(&settings, Budget::new(budget)).map_err(failure)?;
-    let rt = runtime().map_err(|e| ConnectFailure(format!("cannot start the I/O runtime: {e}")))?;
+    let rt = runtime()
+        .map_err(|e| ConnectFailure::unavailable(format!("cannot start the I/O runtime: {e}")))?;
     Ok(Box::new(RealConnect { rt, client }))
 }
 
 fn failure(e: ConnectError) -> ConnectFailure {
-    ConnectFailure(e.to_string())
+    let kind = match &e {
+        ConnectError::Certificate { problem, .. } => FailureKind::Certificate(problem.clone()),
+        _ => FailureKind::Unavailable,
+    };
+    ConnectFailure {
+        kind,
+        message: e.to_string(),
+    }
 }
 
 /// The secret values of a connector config, so that an error echoing them is redacted.

@@ -7,13 +7,14 @@ use super::Snapshot;
 use crate::juju::{Status, StatusKind};
 use crate::mirror::{desired, model_uuid_hex, Cluster, DesiredConnector, Inputs};
 use crate::reconcile::Owner;
-use crate::relations::{KafkaData, Related};
+use crate::relations::{CaSource, ConnectData, KafkaData, Related};
 
 /// Everything needed to talk to Connect, once the Juju side is complete.
-pub(super) struct Ready<'a> {
+pub(super) struct Ready {
     pub(super) desired: Vec<DesiredConnector>,
     pub(super) owner: Owner,
-    pub(super) connect: &'a crate::relations::ConnectData,
+    /// The connect-client relation's data, trusting also the `receive-ca-cert` CAs.
+    pub(super) connect: ConnectData,
     /// Aliases of `source` relations whose data is incomplete: their connectors are held.
     pub(super) held_sources: Vec<String>,
     /// Status note for those.
@@ -36,7 +37,7 @@ fn cluster(r: &Related<KafkaData>, data: &KafkaData) -> Cluster {
 }
 
 /// The Juju-side gate: every reason to stop before Connect, as a status naming the cause.
-pub(super) fn gate(s: &Snapshot) -> Result<Ready<'_>, Status> {
+pub(super) fn gate(s: &Snapshot) -> Result<Ready, Status> {
     let mut missing = Vec::new();
     if s.sources.is_empty() {
         missing.push("source");
@@ -109,6 +110,10 @@ pub(super) fn gate(s: &Snapshot) -> Result<Ready<'_>, Status> {
     let desired = desired(&inputs).map_err(|e| Status::new(StatusKind::Blocked, e.to_string()))?;
     let owner = Owner::new(connect_rel.rel.id, &s.model_uuid)
         .map_err(|e| Status::new(StatusKind::Blocked, e.to_string()))?;
+    let mut connect = connect.clone();
+    for b in &s.ca_bundles {
+        connect.trust(CaSource::Transfer(b.app.clone()), &b.certs);
+    }
     Ok(Ready {
         desired,
         owner,

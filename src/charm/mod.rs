@@ -27,7 +27,7 @@ use gate::gate;
 use heal::{Health, Record, Verdict};
 pub use observe::{observe, Snapshot};
 use peer::{PeerState, Since};
-pub use port::{ConnectApi, ConnectFactory, ConnectFailure};
+pub use port::{ConnectApi, ConnectFactory, ConnectFailure, FailureKind};
 use std::collections::{BTreeMap, BTreeSet};
 use thiserror::Error;
 
@@ -174,9 +174,8 @@ pub fn reconcile(s: &Snapshot, connect: ConnectFactory, pass: &Pass) -> Outcome 
             return Outcome::stop(status, hold);
         }
     };
-    let unreachable =
-        |e: ConnectFailure| Status::new(StatusKind::Waiting, format!("Kafka Connect: {e}"));
-    let api = match connect(ready.connect) {
+    let unreachable = |e: ConnectFailure| status::connect_failure(&e, &ready.connect, &s.app);
+    let api = match connect(&ready.connect) {
         Ok(api) => api,
         Err(e) => return Outcome::stop(unreachable(e), HoldReason::ConnectUnavailable),
     };

@@ -8,8 +8,8 @@ use super::peer::{self, Peer};
 use crate::juju::{Event, EventKind, HookTools, RelationHook, RelationRef, ToolError};
 use crate::mirror::{MirrorConfig, MirrorError};
 use crate::relations::{
-    connect_client, kafka_client, ConnectData, KafkaData, Related, CONNECT_ENDPOINT,
-    SOURCE_ENDPOINT, TARGET_ENDPOINT,
+    certificate_transfer, connect_client, kafka_client, CaBundle, ConnectData, KafkaData, Related,
+    CA_ENDPOINT, CONNECT_ENDPOINT, SOURCE_ENDPOINT, TARGET_ENDPOINT,
 };
 
 /// What Juju says, for one hook.
@@ -31,6 +31,8 @@ pub struct Snapshot {
     pub sources: Vec<Related<KafkaData>>,
     pub target: Option<Related<KafkaData>>,
     pub connect: Option<Related<ConnectData>>,
+    /// What each live `receive-ca-cert` relation sends, in relation-id order.
+    pub ca_bundles: Vec<CaBundle>,
 }
 
 /// The relations of `endpoint`, minus the one being broken in this hook: Juju may still list
@@ -148,6 +150,7 @@ pub fn observe(event: &Event, tools: &dyn HookTools, now: u64) -> Result<Snapsho
             connect = Some(related);
         }
     }
+    let ca_bundles = read_ca_bundles(tools, event, leader)?;
     Ok(Snapshot {
         leader,
         app: event.app.clone(),
@@ -160,7 +163,30 @@ pub fn observe(event: &Event, tools: &dyn HookTools, now: u64) -> Result<Snapsho
         sources,
         target,
         connect,
+        ca_bundles,
     })
+}
+
+/// The CAs of every live `receive-ca-cert` relation; the leader (re)sends our `version` until
+/// the provider has answered. What a provider sent but we refuse is logged, naming it.
+fn read_ca_bundles(
+    tools: &dyn HookTools,
+    event: &Event,
+    leader: bool,
+) -> Result<Vec<CaBundle>, ToolError> {
+    let mut out = Vec::new();
+    for rel in live_relations(tools, event, CA_ENDPOINT)? {
+        let app = remote_app(tools, event, &rel)?;
+        let bundle = certificate_transfer::read(tools, &rel, &app)?;
+        for why in &bundle.refused {
+            tracing::warn!("{CA_ENDPOINT}:{} ({app}): not trusted: {why}", rel.id);
+        }
+        if leader && bundle.certs.is_empty() && bundle.refused.is_empty() {
+            certificate_transfer::ensure_request(tools, &rel, &event.app, &event.unit)?;
+        }
+        out.push(bundle);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

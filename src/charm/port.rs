@@ -2,6 +2,7 @@
 //! operator-facing error. The real implementation wraps [`crate::connect`]; in-process tests
 //! use an in-memory Connect.
 
+use crate::connect::CertProblem;
 use crate::mirror::DesiredConnector;
 use crate::reconcile::Actual;
 use crate::relations::ConnectData;
@@ -10,8 +11,29 @@ use thiserror::Error;
 
 /// A Kafka Connect call failed; the message is already redacted and says what to check.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("{0}")]
-pub struct ConnectFailure(pub String);
+#[error("{message}")]
+pub struct ConnectFailure {
+    pub kind: FailureKind,
+    pub message: String,
+}
+
+/// What kind of failure, so that the status can name the remedy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FailureKind {
+    /// Unreachable, rebalancing, refusing for now: a later hook may succeed.
+    Unavailable,
+    /// Connect's certificate did not verify with the CAs we trust.
+    Certificate(CertProblem),
+}
+
+impl ConnectFailure {
+    pub fn unavailable(message: impl Into<String>) -> ConnectFailure {
+        ConnectFailure {
+            kind: FailureKind::Unavailable,
+            message: message.into(),
+        }
+    }
+}
 
 pub trait ConnectApi {
     /// Every connector with its stored config and status (foreign ones included).

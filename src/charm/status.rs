@@ -15,12 +15,45 @@
 use super::clock::{age, hhmm_utc};
 use super::heal::Verdict;
 use super::peer::Since;
+use super::port::{ConnectFailure, FailureKind};
+use crate::connect::CertProblem;
 use crate::juju::{Status, StatusKind};
 use crate::mirror::{ConnectorKind, DesiredConnector};
 use crate::reconcile::{Actual, ActualConnector, Intent};
+use crate::relations::ConnectData;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The first line of a Java stack trace: the exception and its message.
+/// The status when Kafka Connect could not be used: a certificate that does not verify names
+/// the remedy (a CA relation), anything else waits for Connect.
+pub fn connect_failure(e: &ConnectFailure, connect: &ConnectData, app: &str) -> Status {
+    match &e.kind {
+        FailureKind::Certificate(CertProblem::UnknownIssuer) if connect.cas.is_empty() => {
+            Status::new(
+                StatusKind::Waiting,
+                format!(
+                    "Kafka Connect serves https with an unknown CA: \
+                     juju integrate {app}:receive-ca-cert <tls provider>"
+                ),
+            )
+        }
+        FailureKind::Certificate(CertProblem::UnknownIssuer) => Status::new(
+            StatusKind::Waiting,
+            format!(
+                "Kafka Connect's certificate is signed by none of the {} trusted CA(s) ({}): \
+                 relate its CA on {app}:receive-ca-cert",
+                connect.cas.len(),
+                connect.ca_sources()
+            ),
+        ),
+        // Expired, wrong name, …: only whoever runs Kafka Connect can fix its certificate.
+        FailureKind::Certificate(problem) => {
+            Status::new(StatusKind::Blocked, format!("Kafka Connect {problem}"))
+        }
+        FailureKind::Unavailable => Status::new(StatusKind::Waiting, format!("Kafka Connect: {e}")),
+    }
+}
+
 pub fn first_line(trace: Option<&str>) -> &str {
     trace
         .and_then(|t| t.lines().next())

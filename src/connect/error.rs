@@ -34,6 +34,14 @@ pub enum ConnectError {
         attempts: u32,
         last: String,
     },
+    /// TLS verification of Connect's certificate failed (never retried: it will not pass by
+    /// itself within a hook, and verification is never switched off).
+    #[error("kafka connect {op}: {endpoint} {problem}")]
+    Certificate {
+        op: String,
+        endpoint: String,
+        problem: CertProblem,
+    },
     /// A 2xx answer that does not parse as the expected entity.
     #[error("kafka connect {op}: unexpected response: {message}")]
     Decode { op: String, message: String },
@@ -47,5 +55,55 @@ impl ConnectError {
             self,
             ConnectError::GaveUp { .. } | ConnectError::Unauthorized { .. }
         )
+    }
+}
+
+/// Why Connect's certificate did not verify, from rustls' verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum CertProblem {
+    /// Signed by no CA we trust: the remedy is a CA (secret-tls, receive-ca-cert).
+    #[error("serves a certificate signed by an unknown CA")]
+    UnknownIssuer,
+    #[error("serves an expired or not yet valid certificate")]
+    Expired,
+    #[error("serves a certificate that is not valid for its address")]
+    WrongName,
+    #[error("serves a certificate that fails verification ({0})")]
+    Other(String),
+}
+
+impl CertProblem {
+    /// The certificate problem behind an error chain from the HTTP client, if it is one.
+    /// rustls' error sits inside (nested) `io::Error`s, whose `source()` skips it, so each
+    /// `io::Error` is opened with `get_ref()`.
+    pub(super) fn of(e: &(dyn std::error::Error + 'static)) -> Option<CertProblem> {
+        use rustls::CertificateError as C;
+        let mut next = Some(e);
+        while let Some(err) = next {
+            // Open nested io::Errors (hyper wraps tokio-rustls' InvalidData in an Other).
+            let mut inner: &(dyn std::error::Error + 'static) = err;
+            while let Some(wrapped) = inner
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+            {
+                inner = wrapped;
+            }
+            let tls = inner.downcast_ref::<rustls::Error>();
+            if let Some(rustls::Error::InvalidCertificate(c)) = tls {
+                return Some(match c {
+                    // A CA we do not trust with the same name as one we do (a regenerated
+                    // self-signed CA) fails on the signature rather than the issuer.
+                    C::UnknownIssuer | C::BadSignature => CertProblem::UnknownIssuer,
+                    C::Expired
+                    | C::ExpiredContext { .. }
+                    | C::NotValidYet
+                    | C::NotValidYetContext { .. } => CertProblem::Expired,
+                    C::NotValidForName | C::NotValidForNameContext { .. } => CertProblem::WrongName,
+                    other => CertProblem::Other(format!("{other:?}")),
+                });
+            }
+            next = err.source();
+        }
+        None
     }
 }

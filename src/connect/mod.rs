@@ -25,7 +25,7 @@ pub use entities::{
     decode_expanded, ConfigInfo, ConfigInfos, ConfigValueInfo, ConnectorInfo, ConnectorStateInfo,
     ConnectorTaskId, ErrorBody, Expanded, PluginInfo, ServerInfo, StateInfo, TaskStateInfo,
 };
-pub use error::ConnectError;
+pub use error::{CertProblem, ConnectError};
 
 #[cfg(test)]
 mod tests;

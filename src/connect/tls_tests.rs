@@ -6,6 +6,7 @@ use crate::secret::Secret;
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use std::io::{Read, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,9 +26,20 @@ fn ca() -> Ca {
 
 /// Serve `GET /` with a ServerInfo body over TLS on 127.0.0.1; returns the port.
 fn serve(ca: &Ca) -> u16 {
+    serve_leaf(
+        ca,
+        CertificateParams::new(vec!["localhost".to_string()]).unwrap(),
+    )
+    .0
+}
+
+/// Like [`serve`] with the leaf certificate's parameters given; also returns the number of
+/// TCP connections accepted so far.
+fn serve_leaf(ca: &Ca, leaf: CertificateParams) -> (u16, Arc<AtomicUsize>) {
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
     let leaf_key = KeyPair::generate().unwrap();
-    let leaf = CertificateParams::new(vec!["localhost".to_string()])
-        .unwrap()
+    let leaf = leaf
         .signed_by(&leaf_key, &Issuer::from_params(&ca.params, &ca.key))
         .unwrap();
     let chain: Vec<CertificateDer<'static>> = vec![leaf.der().clone()];
@@ -45,6 +57,7 @@ fn serve(ca: &Ca) -> u16 {
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
+            counter.fetch_add(1, Ordering::SeqCst);
             let conn = rustls::ServerConnection::new(config.clone()).unwrap();
             let mut tls = rustls::StreamOwned::new(conn, stream);
             let mut buf = Vec::new();
@@ -70,13 +83,17 @@ fn serve(ca: &Ca) -> u16 {
             let _ = tls.flush();
         }
     });
-    port
+    (port, accepted)
 }
 
 fn client(port: u16, ca_pem: &str) -> ConnectClient {
+    client_for(&format!("https://localhost:{port}"), Some(ca_pem))
+}
+
+fn client_for(endpoints: &str, ca_pem: Option<&str>) -> ConnectClient {
     let settings = ConnectSettings {
-        endpoints: format!("https://localhost:{port}"),
-        ca_pem: Some(ca_pem.to_string()),
+        endpoints: endpoints.to_string(),
+        ca_pem: ca_pem.map(str::to_string),
         username: "u".into(),
         password: Secret::new("tls-test-password"),
     };
@@ -122,4 +139,81 @@ async fn no_roots_trusts_no_server() {
         .await
         .unwrap_err();
     assert!(e.is_connect() || e.to_string().contains("error"), "{e}");
+}
+
+fn problem_of(e: ConnectError) -> CertProblem {
+    match e {
+        ConnectError::Certificate { problem, .. } => problem,
+        other => panic!("expected a certificate error, got {other:?}"),
+    }
+}
+
+// proves a certificate from an unknown CA is reported as such, and is not retried: with the
+// default policy (8 rounds) the server sees exactly one connection
+#[tokio::test]
+async fn unknown_ca_is_named_and_never_retried() {
+    let (right, wrong) = (ca(), ca());
+    let (port, accepted) = serve_leaf(
+        &right,
+        CertificateParams::new(vec!["localhost".into()]).unwrap(),
+    );
+    let settings = ConnectSettings {
+        endpoints: format!("https://localhost:{port}"),
+        ca_pem: Some(wrong.pem.clone()),
+        username: "u".into(),
+        password: Secret::new("tls-test-password"),
+    };
+    let c = ConnectClient::new(&settings, Budget::new(Duration::from_secs(30))).unwrap();
+    let e = c.server_info().await.unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "kafka connect get server info: https://localhost:{port} serves a certificate signed by an unknown CA"
+        )
+    );
+    assert_eq!(problem_of(e), CertProblem::UnknownIssuer);
+    assert_eq!(accepted.load(Ordering::SeqCst), 1);
+}
+
+// proves every CA of a bundle is trusted: the right one after an unrelated one verifies
+#[tokio::test]
+async fn any_ca_of_a_bundle_verifies() {
+    let (right, other) = (ca(), ca());
+    let port = serve(&right);
+    let bundle = format!("{}{}", other.pem, right.pem);
+    assert_eq!(
+        client(port, &bundle).server_info().await.unwrap().version,
+        "3.9.0"
+    );
+}
+
+// proves an https endpoint with no CA of ours is verified against the platform trust store,
+// which does not know a private CA: the unknown CA is named, nothing is sent unverified
+#[tokio::test]
+async fn platform_store_refuses_a_private_ca() {
+    let port = serve(&ca());
+    let e = client_for(&format!("https://localhost:{port}"), None)
+        .server_info()
+        .await
+        .unwrap_err();
+    assert_eq!(problem_of(e), CertProblem::UnknownIssuer);
+}
+
+// proves a certificate for another name, or an expired one, is reported as what it is
+#[tokio::test]
+async fn wrong_name_and_expired_are_named() {
+    let ca = ca();
+    let port = serve(&ca);
+    let e = client_for(&format!("https://127.0.0.1:{port}"), Some(&ca.pem))
+        .server_info()
+        .await
+        .unwrap_err();
+    assert_eq!(problem_of(e), CertProblem::WrongName);
+
+    let mut old = CertificateParams::new(vec!["localhost".into()]).unwrap();
+    old.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    old.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    let (port, _) = serve_leaf(&ca, old);
+    let e = client(port, &ca.pem).server_info().await.unwrap_err();
+    assert_eq!(problem_of(e), CertProblem::Expired);
 }

@@ -7,6 +7,8 @@
 //! * 409 (rebalance / stale config / no leader), 500 "rebalance is expected", 500 "Request
 //!   timed out", non-JSON 404 (Jetty before the REST resources exist), 401 (credentials not
 //!   loaded yet) → transient.
+//! * A certificate that fails verification → next endpoint; never another round (it will not
+//!   pass by itself, and verification is never switched off): [`ConnectError::Certificate`].
 //! * Other 4xx and JSON 404 → returned at once ([`ConnectError::NotFound`] / `Http`).
 //!
 //! When a round ends without an answer: if any failure was transient or a connection
@@ -17,7 +19,7 @@
 
 use super::client::ConnectClient;
 use super::entities::ErrorBody;
-use super::ConnectError;
+use super::{CertProblem, ConnectError};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 
@@ -28,6 +30,8 @@ enum Failure {
     /// Try the next endpoint; worth another round.
     Transient(String),
     Unauthorized(String),
+    /// Connect's certificate did not verify: try the next endpoint, never another round.
+    Certificate(CertProblem),
     /// Return at once.
     Final(ConnectError),
 }
@@ -59,6 +63,7 @@ impl ConnectClient {
             let mut retry_round = false;
             let mut last_server: Option<(u16, String)> = None;
             let mut last_unauthorized: Option<String> = None;
+            let mut last_certificate: Option<(String, CertProblem)> = None;
             for endpoint in &self.endpoints {
                 let remaining = self.budget.remaining();
                 if remaining.is_zero() {
@@ -76,10 +81,13 @@ impl ConnectClient {
                     req = req.json(b);
                 }
                 let failure = match req.send().await {
-                    Err(e) => Failure::Transient(format!(
-                        "cannot reach {endpoint} ({})",
-                        self.redact(&chain(&e))
-                    )),
+                    Err(e) => match CertProblem::of(&e) {
+                        Some(problem) => Failure::Certificate(problem),
+                        None => Failure::Transient(format!(
+                            "cannot reach {endpoint} ({})",
+                            self.redact(&chain(&e))
+                        )),
+                    },
                     Ok(resp) => {
                         let status = resp.status();
                         // bytes → String without the copy `text()` makes (it decodes into a
@@ -118,11 +126,22 @@ impl ConnectClient {
                         last = format!("{endpoint} answered {code} ({m})");
                         last_server = Some((code, m));
                     }
+                    Failure::Certificate(problem) => {
+                        last = format!("{endpoint} {problem}");
+                        last_certificate = Some((endpoint.clone(), problem));
+                    }
                 }
             }
             let exhausted =
                 self.budget.is_exhausted() || round + 1 == self.policy.max_rounds.max(1);
             if !retry_round {
+                if let Some((endpoint, problem)) = last_certificate {
+                    return Err(ConnectError::Certificate {
+                        op: op.to_string(),
+                        endpoint,
+                        problem,
+                    });
+                }
                 if let Some((status, message)) = last_server {
                     return Err(ConnectError::Http {
                         op: op.to_string(),

@@ -20,8 +20,63 @@ pub struct ConnectData {
     pub endpoints: Vec<String>,
     pub username: String,
     pub password: Secret,
-    /// Kafka Connect's CA (PEM), required when an endpoint is `https://`.
-    pub ca_pem: Option<String>,
+    /// The CAs trusted for Connect's certificate (its `secret-tls` CA, then those of
+    /// `receive-ca-cert`); empty = the platform trust store. Unused for `http://` endpoints.
+    pub cas: Vec<TrustedCa>,
+}
+
+/// One CA certificate (PEM, parsed as X.509) and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustedCa {
+    pub source: CaSource,
+    pub pem: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum CaSource {
+    /// `tls-ca` of the connect-client relation's `secret-tls`.
+    SecretTls,
+    /// A `receive-ca-cert` relation with this application.
+    Transfer(String),
+}
+
+impl std::fmt::Display for CaSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CaSource::SecretTls => f.write_str("secret-tls"),
+            CaSource::Transfer(app) => write!(f, "receive-ca-cert {app}"),
+        }
+    }
+}
+
+impl ConnectData {
+    /// Also trust `pems` (one certificate each) from `source`, skipping any already trusted.
+    pub fn trust(&mut self, source: CaSource, pems: &[String]) {
+        for pem in pems {
+            if !self.cas.iter().any(|c| &c.pem == pem) {
+                self.cas.push(TrustedCa {
+                    source: source.clone(),
+                    pem: pem.clone(),
+                });
+            }
+        }
+    }
+
+    /// All trusted CAs as one PEM bundle, or `None` for the platform trust store.
+    pub fn ca_bundle(&self) -> Option<String> {
+        (!self.cas.is_empty()).then(|| self.cas.iter().map(|c| c.pem.as_str()).collect())
+    }
+
+    /// Where the trusted CAs came from, e.g. `secret-tls, receive-ca-cert tls`.
+    pub fn ca_sources(&self) -> String {
+        let mut sources: Vec<&CaSource> = self.cas.iter().map(|c| &c.source).collect();
+        sources.dedup();
+        sources
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 pub fn ensure_request(
@@ -65,18 +120,26 @@ pub fn read(
                 reason: format!("{bad:?} is not an http(s) URL"),
             });
         }
-        let ca_pem = provider::pem_ca(f.get("tls-ca"));
-        if ca_pem.is_none() && endpoints.iter().any(|e| e.starts_with("https://")) {
-            // Kafka Connect sends its CA in `secret-tls`; until then its certificate cannot be
-            // verified, and verification is never switched off.
-            return Err(NotReady::Missing(vec!["tls-ca"]));
-        }
-        Ok(ConnectData {
+        let mut data = ConnectData {
             endpoints,
             username: f.get("username").unwrap_or_default().to_string(),
             password: Secret::new(f.get("password").unwrap_or_default()),
-            ca_pem,
-        })
+            cas: Vec::new(),
+        };
+        // Charmed Kafka Connect writes `secret-tls` only when its endpoints change, so an
+        // https relation often has no CA here: `receive-ca-cert` or the platform trust store
+        // then verify Connect (docs/spec/relations.md §4.3, §9). Verification is never off.
+        if let Some(pem) = provider::pem_ca(f.get("tls-ca")) {
+            match crate::pem::certificates(&pem) {
+                Ok(certs) => data.trust(CaSource::SecretTls, &certs),
+                Err(e) => tracing::warn!(
+                    "{}:{}: ignoring the tls-ca of secret-tls: {e}",
+                    rel.endpoint,
+                    rel.id
+                ),
+            }
+        }
+        Ok(data)
     });
     Ok(Related {
         rel: rel.clone(),

@@ -1,15 +1,17 @@
-//! The requirer side of the `kafka_client` (`source`, `target`) and `connect_client`
-//! (`connect-client`) relations, byte-compatible with Canonical's data_interfaces v0 library
+//! The requirer side of the `kafka_client` (`source`, `target`), `connect_client`
+//! (`connect-client`) and `certificate_transfer` (`receive-ca-cert`) relations, byte-compatible with Canonical's data_interfaces v0 library
 //! (shared/spec/relations.md). Two jobs: write our request (leader, idempotent, every hook) and
 //! read what the provider answered (databag + Juju secrets) into typed data.
 //!
 //! I/O only through [`HookTools`]; no decisions about connectors here.
 
+pub mod certificate_transfer;
 pub mod connect_client;
 pub mod kafka_client;
 mod provider;
 
-pub use connect_client::{ConnectData, CONNECT_ENDPOINT};
+pub use certificate_transfer::{CaBundle, CA_ENDPOINT};
+pub use connect_client::{CaSource, ConnectData, TrustedCa, CONNECT_ENDPOINT};
 pub use kafka_client::{KafkaData, SOURCE_ENDPOINT, TARGET_ENDPOINT};
 pub use provider::{NotReady, Related};
 

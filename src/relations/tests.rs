@@ -1,6 +1,6 @@
 //! The relation readers and the request writer against an in-memory Juju.
 
-use super::{connect_client, kafka_client, NotReady};
+use super::{connect_client, kafka_client, CaSource, NotReady, TrustedCa};
 use crate::juju::memory::{MemoryTools, Relation, SecretRecord, State};
 use crate::juju::RelationRef;
 
@@ -150,8 +150,9 @@ fn not_ready_names_what_is_missing() {
     ));
 }
 
-// Kafka Connect over https without its CA waits for `tls-ca` (verification is never off);
-// endpoints are split into URLs.
+// Kafka Connect over https without `secret-tls` is ready with no CA of its own (the platform
+// trust store or `receive-ca-cert` verify it; verification is never off); a PEM in `tls-ca` is
+// trusted as coming from secret-tls, a garbage one is not; endpoints are split into URLs.
 #[test]
 fn connect_endpoints_and_ca() {
     let bag = [
@@ -159,22 +160,33 @@ fn connect_endpoints_and_ca() {
         ("username", "u"),
         ("password", "pw-123456"),
     ];
-    let t = world(&bag, &[]);
-    assert_eq!(
-        connect_client::read(&t, &rel(), "kafka-a")
+    let read = |bag: &[(&str, &str)]| {
+        connect_client::read(&world(bag, &[]), &rel(), "kafka-a")
             .unwrap()
             .data
-            .unwrap_err(),
-        NotReady::Missing(vec!["tls-ca"])
-    );
-    let mut with_ca = bag.to_vec();
-    with_ca.push(("tls-ca", PEM));
-    let t = world(&with_ca, &[]);
-    let d = connect_client::read(&t, &rel(), "kafka-a")
-        .unwrap()
-        .data
-        .unwrap();
+            .unwrap()
+    };
+    let d = read(&bag);
     assert_eq!(d.endpoints, vec!["https://a:8083", "https://b:8083"]);
+    assert!(d.cas.is_empty());
+    assert_eq!(d.ca_bundle(), None);
+
+    let ca = crate::pem::test_ca("connect");
+    let mut with_ca = bag.to_vec();
+    with_ca.push(("tls-ca", &ca));
+    let d = read(&with_ca);
+    assert_eq!(
+        d.cas,
+        vec![TrustedCa {
+            source: CaSource::SecretTls,
+            pem: ca.trim().to_string() + "\n"
+        }]
+    );
+    assert_eq!(d.ca_sources(), "secret-tls");
+
+    let mut garbage = bag.to_vec();
+    garbage.push(("tls-ca", PEM));
+    assert!(read(&garbage).cas.is_empty());
 }
 
 // The request is written once; a value already there (even a different one) is never

@@ -34,9 +34,8 @@ pub struct FakeConnect(pub Rc<RefCell<Connect>>);
 impl FakeConnect {
     fn check(&self) -> Result<(), ConnectFailure> {
         if self.0.borrow().down {
-            return Err(ConnectFailure(
-                "no Kafka Connect endpoint answered (http://127.0.0.1:8083: connection refused)"
-                    .into(),
+            return Err(ConnectFailure::unavailable(
+                "no Kafka Connect endpoint answered (http://127.0.0.1:8083: connection refused)",
             ));
         }
         Ok(())
