@@ -36,6 +36,8 @@ echo "== the provider applications (simulated charms, real users on the real clu
 juju deploy --sim kafka kafka-a --backend "$demo/backends/kafka-a.json"
 juju deploy --sim kafka kafka-b --backend "$demo/backends/kafka-b.json"
 juju deploy --sim kafka-connect kafka-connect --backend "$demo/backends/kafka-connect.json"
+# Kafka Connect serves https; the CA that signed its certificate comes from a TLS provider.
+juju deploy --sim self-signed-certificates self-signed-certificates --backend "$demo/backends/ca-provider.json"
 
 echo "== the mission"
 juju deploy "$charm" mirrormaker
@@ -46,6 +48,7 @@ juju config mirrormaker 'topics=orders\..*' refresh-topics-interval=10
 juju integrate mirrormaker:source kafka-a
 juju integrate mirrormaker:target kafka-b
 juju integrate mirrormaker:connect-client kafka-connect
+juju integrate mirrormaker:receive-ca-cert self-signed-certificates:send-ca-cert
 
 echo "== producing 1000 records on kafka-a (orders.demo) and 10 on payments (not replicated)"
 python3 - "$demo/records.jsonl" 1000 <<'PY'

@@ -82,6 +82,13 @@ fn replication_end_to_end() {
         )
     );
     sim.run(&["integrate", "mirrormaker:target", "kafka-b"]);
+    // Kafka Connect serves https and, as the real Charmed Kafka Connect, sends no CA on a new
+    // relation: the CA comes over certificate_transfer (tests/e2e_tls.rs covers its absence).
+    sim.run(&[
+        "integrate",
+        "mirrormaker:receive-ca-cert",
+        "tls:send-ca-cert",
+    ]);
 
     // Step 1 — records produced on kafka-a to two matching topics arrive on kafka-b with keys,
     // values, headers and partitions identical; a non-matching topic is not replicated.

@@ -1,7 +1,7 @@
 //! The event Juju is running, parsed from `JUJU_DISPATCH_PATH` and the other `JUJU_*` variables.
 //!
 //! Pure: it reads from a variable lookup the caller gives (the process environment in `main`,
-//! a map in tests). Names and forms follow shared/spec/juju.md §1 and relations.md §6.1:
+//! a map in tests). Names and forms follow docs/spec/juju.md §1 and relations.md §6.1:
 //! `JUJU_DISPATCH_PATH=hooks/<hook>` or `actions/<action>`, `JUJU_RELATION_ID=<endpoint>:<id>`.
 
 use std::fmt;

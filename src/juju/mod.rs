@@ -1,5 +1,5 @@
 //! The Juju side of the charm: the event being dispatched, the hook tools behind a trait, and
-//! logging into `juju-log`. Written from shared/spec/juju.md and shared/spec/relations.md.
+//! logging into `juju-log`. Written from docs/spec/juju.md and docs/spec/relations.md.
 
 pub mod event;
 pub mod log;

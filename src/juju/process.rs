@@ -1,5 +1,5 @@
 //! [`HookTools`] over the real hook tools: each call runs one tool process with
-//! `--format=json`, exactly as shared/spec/juju.md §4 and relations.md §6 give the argv.
+//! `--format=json`, exactly as docs/spec/juju.md §4 and relations.md §6 give the argv.
 //!
 //! This module does I/O (process spawns) and nothing else: no retries, no interpretation
 //! beyond parsing the JSON Juju prints and classifying stderr.

@@ -1,6 +1,6 @@
 //! The requirer side of the `kafka_client` (`source`, `target`), `connect_client`
 //! (`connect-client`) and `certificate_transfer` (`receive-ca-cert`) relations, byte-compatible with Canonical's data_interfaces v0 library
-//! (shared/spec/relations.md). Two jobs: write our request (leader, idempotent, every hook) and
+//! (docs/spec/relations.md). Two jobs: write our request (leader, idempotent, every hook) and
 //! read what the provider answered (databag + Juju secrets) into typed data.
 //!
 //! I/O only through [`HookTools`]; no decisions about connectors here.

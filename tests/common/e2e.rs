@@ -164,9 +164,10 @@ pub fn run_dir(name: &str) -> PathBuf {
     dir
 }
 
-/// The stage of every end-to-end test: the real bed, juju-sim backend files for it, the three
-/// provider apps (kafka-a, kafka-b, kafka-connect) and the packed charm deployed as
-/// `mirrormaker`, not yet related.
+/// The stage of every end-to-end test: the real bed, juju-sim backend files for it, the four
+/// provider apps (kafka-a, kafka-b, kafka-connect, and `tls`, a simulated
+/// self-signed-certificates app whose `send-ca-cert` publishes the bed's Kafka Connect CA) and
+/// the packed charm deployed as `mirrormaker`, not yet related.
 pub struct Stage {
     pub dir: PathBuf,
     pub bed: kafka_bed::Bed,
@@ -175,6 +176,12 @@ pub struct Stage {
 
 impl Stage {
     pub fn start(name: &str) -> Stage {
+        Stage::start_with(name, &[])
+    }
+
+    /// Like [`Stage::start`], with extra `deploy` arguments per provider app, e.g.
+    /// `[("kafka-a", &["--flavour", "kafka3"])]`.
+    pub fn start_with(name: &str, extra: &[(&str, &[&str])]) -> Stage {
         let dir = run_dir(name);
         let bin = harness_bin_dir();
         let bed = kafka_bed::Bed::start(&dir.join("bed"))
@@ -194,19 +201,18 @@ impl Stage {
         );
         let sim = Sim::new(&dir.join("model"));
         let stage = Stage { dir, bed, sim };
-        for (kind, app) in [
-            ("kafka", "kafka-a"),
-            ("kafka", "kafka-b"),
-            ("kafka-connect", "kafka-connect"),
+        for (kind, app, backend) in [
+            ("kafka", "kafka-a", "kafka-a"),
+            ("kafka", "kafka-b", "kafka-b"),
+            ("kafka-connect", "kafka-connect", "kafka-connect"),
+            ("self-signed-certificates", "tls", "ca-provider"),
         ] {
-            stage.sim.run(&[
-                "deploy",
-                "--sim",
-                kind,
-                app,
-                "--backend",
-                &stage.backend(app),
-            ]);
+            let backend = stage.backend(backend);
+            let mut args = vec!["deploy", "--sim", kind, app, "--backend", &backend];
+            for (_, more) in extra.iter().filter(|(a, _)| *a == app) {
+                args.extend_from_slice(more);
+            }
+            stage.sim.run(&args);
         }
         stage.sim.deploy_charm("mirrormaker");
         stage
@@ -221,8 +227,20 @@ impl Stage {
             .into_owned()
     }
 
-    /// Relates the charm to all three providers, with short MirrorMaker intervals set first.
+    /// Relates the charm to all four providers (Kafka Connect serves https and, as the real
+    /// Charmed Kafka Connect, sends no CA on a new relation: `tls` provides it), with short
+    /// MirrorMaker intervals set first.
     pub fn integrate_all(&self, topics: &str) {
+        self.integrate_kafka_and_connect(topics);
+        self.sim.run(&[
+            "integrate",
+            "mirrormaker:receive-ca-cert",
+            "tls:send-ca-cert",
+        ]);
+    }
+
+    /// `integrate_all` without the CA relation.
+    pub fn integrate_kafka_and_connect(&self, topics: &str) {
         self.sim.run(&[
             "config",
             "mirrormaker",

@@ -1,0 +1,147 @@
+//! Kafka Connect over HTTPS as it really is, end to end: the simulated Charmed Kafka Connect,
+//! like the real one, sends no `secret-tls` on a relation created after TLS is on (it writes
+//! it only when its endpoint set changes), so the charm must get the CA that signed Connect's
+//! certificate from a `certificate_transfer` relation. The source is a Charmed Kafka 3 (v0
+//! `KafkaProvides`) provider, the target a Kafka 4 (v1) one; the engines are real
+//! (harness/kafka-bed). Logs stay under target/e2e/<test>-<pid>/ for a failed run.
+
+mod common;
+
+use common::e2e::{connect_get, connectors, wait_for, Sim, Stage, LIMIT};
+use kafka_bed::tool::{compare_records, sample_records};
+use serde_json::Value;
+use std::time::Instant;
+
+const APP: &str = "mirrormaker";
+const REMEDY: &str = "Kafka Connect serves https with an unknown CA: \
+                      juju integrate mirrormaker:receive-ca-cert <tls provider>";
+
+/// One `update-status` tick, then the app status if it is `want` with exactly `message`
+/// (or containing it when `exact` is false).
+fn tick_until(sim: &Sim, want: &str, message: &str, exact: bool) -> Result<(), String> {
+    sim.run(&["update-status"]);
+    let (st, msg) = sim.app_status(APP);
+    if st == want && (msg == message || (!exact && msg.contains(message))) {
+        Ok(())
+    } else {
+        Err(format!("{st}: {msg}"))
+    }
+}
+
+/// The provider app databag of the relation between `mirrormaker:<endpoint>` and `provider`
+/// (juju-sim's `show-relation` JSON: `endpoints` [{app, endpoint}], `app_data` {app: bag}).
+fn provider_bag(sim: &Sim, endpoint: &str, provider: &str) -> serde_json::Map<String, Value> {
+    let dump: Value = serde_json::from_str(&sim.run(&["dump"])).unwrap();
+    let is_ours = |r: &&Value| {
+        let eps = r["endpoints"].as_array().cloned().unwrap_or_default();
+        eps.iter()
+            .any(|e| e["app"] == APP && e["endpoint"] == endpoint)
+            && eps.iter().any(|e| e["app"] == provider)
+    };
+    let rel = match &dump["relations"] {
+        Value::Object(m) => m.values().find(is_ours).cloned(),
+        Value::Array(a) => a.iter().find(is_ours).cloned(),
+        _ => None,
+    }
+    .unwrap_or_else(|| panic!("no {endpoint} relation with {provider}"));
+    rel["app_data"][provider]
+        .as_object()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// RUNNING connectors of ours and their tasks, as Connect reports them.
+fn running(stage: &Stage) -> Vec<String> {
+    connectors(&stage.bed)
+        .into_iter()
+        .filter(|n| n.starts_with("mirror_"))
+        .filter(|n| {
+            let st: Value = connect_get(&stage.bed, &format!("/connectors/{n}/status"));
+            st["connector"]["state"] == "RUNNING"
+                && st["tasks"]
+                    .as_array()
+                    .is_some_and(|t| t.iter().all(|t| t["state"] == "RUNNING"))
+        })
+        .collect()
+}
+
+#[test]
+fn connect_ca_over_certificate_transfer() {
+    let stage = Stage::start_with("e2e_tls", &[("kafka-a", &["--flavour", "kafka3"])]);
+    let (bed, sim) = (&stage.bed, &stage.sim);
+    let a = bed.kafka("kafka-a").unwrap();
+    let b = bed.kafka("kafka-b").unwrap();
+    a.create_topic("orders.tls", 2, 1, &[]).unwrap();
+
+    // Step 1 — https Kafka Connect whose provider sends no CA: the charm does not wait for
+    // `tls-ca` forever, it says what to do, and nothing is created on Connect.
+    stage.integrate_kafka_and_connect("orders\\..*");
+    wait_for("the remedy in the status", LIMIT, || {
+        tick_until(sim, "waiting", REMEDY, true)
+    });
+    let connect_bag = provider_bag(sim, "connect-client", "kafka-connect");
+    assert!(
+        connect_bag.contains_key("secret-user") && !connect_bag.contains_key("secret-tls"),
+        "the Connect provider must answer without secret-tls on a new relation: {connect_bag:?}"
+    );
+    let endpoints = connect_bag["endpoints"].as_str().unwrap();
+    assert!(endpoints.starts_with("https://"), "{endpoints}");
+    // The Kafka 3 flavour: v0 KafkaProvides answers without `version`, CA inside secret-tls.
+    let source_bag = provider_bag(sim, "source", "kafka-a");
+    assert!(
+        !source_bag.contains_key("version") && source_bag.contains_key("secret-tls"),
+        "kafka-a must answer as Charmed Kafka 3: {source_bag:?}"
+    );
+    assert!(connectors(bed).iter().all(|n| !n.starts_with("mirror_")));
+
+    // Step 2 — the CA relation: active, and records produced on kafka-a arrive on kafka-b.
+    let (hooks, t0) = (sim.hook_count(), Instant::now());
+    sim.run(&[
+        "integrate",
+        "mirrormaker:receive-ca-cert",
+        "tls:send-ca-cert",
+    ]);
+    wait_for("active once the CA is trusted", LIMIT, || {
+        tick_until(
+            sim,
+            "active",
+            "replicating kafka-a -> kafka-b (3 connectors)",
+            true,
+        )
+    });
+    eprintln!(
+        "FIGURE: receive-ca-cert integrated -> active in {:?}, {} hooks",
+        t0.elapsed(),
+        sim.hook_count() - hooks
+    );
+    let sent = a
+        .produce("orders.tls", &sample_records(500, "tls"))
+        .unwrap();
+    let got = b.consume("kafka-a.orders.tls", sent.len(), LIMIT).unwrap();
+    compare_records(&sent, &got).expect("orders.tls replicated exactly");
+
+    // Step 3 — the CA relation removed: waiting with the remedy again, and the running
+    // connectors untouched — replication goes on (Kafka Connect copies, not the charm).
+    let before = running(&stage);
+    assert_eq!(before.len(), 3, "{before:?}");
+    sim.run(&[
+        "remove-relation",
+        "mirrormaker:receive-ca-cert",
+        "tls:send-ca-cert",
+    ]);
+    wait_for("the remedy again", LIMIT, || {
+        tick_until(sim, "waiting", REMEDY, true)
+    });
+    assert_eq!(running(&stage), before);
+    let more = a
+        .produce("orders.tls", &sample_records(200, "after"))
+        .unwrap();
+    let all = b
+        .consume("kafka-a.orders.tls", sent.len() + more.len(), LIMIT)
+        .unwrap();
+    let mut expected = sent.clone();
+    expected.extend(more);
+    compare_records(&expected, &all).expect("replication continued without the CA relation");
+
+    stage.passed();
+}
