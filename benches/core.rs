@@ -1,5 +1,5 @@
 //! Criterion benchmarks of the pure core: `mirror::desired` (tera rendering of every connector)
-//! and `reconcile::plan` (desired × actual → steps), on the shapes a large deployment has:
+//! and `plan::plan` (desired × actual → steps), on the shapes a large deployment has:
 //! fan-in of 1…50 `source` clusters, and 0…2 000 foreign connectors on the shared Connect
 //! cluster. Also the decode of Connect's `?expand=status&expand=info` answer at that size,
 //! which the hook parses on every run: typed and complete (`ConnectClient::actual`), and
@@ -16,7 +16,7 @@
 use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use mirrormaker_integrator::connect::decode_expanded;
 use mirrormaker_integrator::mirror::{desired, Cluster, DesiredConnector, Inputs, MirrorConfig};
-use mirrormaker_integrator::reconcile::{plan, Actual, ActualConnector, Owner};
+use mirrormaker_integrator::plan::{plan, Actual, ActualConnector, Owner};
 use mirrormaker_integrator::secret::Secret;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::BTreeMap;

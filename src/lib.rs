@@ -4,7 +4,7 @@ pub mod connect;
 pub mod juju;
 pub mod mirror;
 pub mod pem;
-pub mod reconcile;
+pub mod plan;
 pub mod relations;
 pub mod secret;
 

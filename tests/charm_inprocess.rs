@@ -5,7 +5,7 @@ mod day2_support;
 
 use day2_support::*;
 use mirrormaker_integrator::juju::StatusKind;
-use mirrormaker_integrator::reconcile::ActualConnector;
+use mirrormaker_integrator::plan::ActualConnector;
 
 // Proves a lone charm is blocked and names every missing relation, on unit and app.
 #[test]

@@ -398,7 +398,7 @@ fn no_secret_in_any_action_output() {
     }
 }
 
-// Proves plan shows the state steps reconcile would take: a pause the operator asked for
+// Proves plan shows the state steps the next pass would take: a pause the operator asked for
 // (the connector was resumed behind the charm's back) and an auto-restart that is due.
 #[test]
 fn plan_shows_pause_and_auto_restart_steps() {

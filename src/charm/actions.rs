@@ -1,4 +1,4 @@
-//! Actions. Each runs the same pass as a hook ([`reconcile`]), never a copy of its logic:
+//! Actions. Each runs the same pass as a hook ([`run_pass`]), never a copy of its logic:
 //! * `status` and `plan` are read-only and work on any unit (`plan` also asks Connect to
 //!   validate every config it would write);
 //! * `pause`, `stop`, `resume` and `restart` change Kafka Connect, so they run on the leader
@@ -7,11 +7,11 @@
 
 use super::peer::PeerState;
 use super::report::{known_secrets, status_json, status_table};
-use super::{desired_connectors, finish, reconcile, CharmError, ConnectFactory, Pass, Snapshot};
+use super::{desired_connectors, finish, run_pass, CharmError, ConnectFactory, Pass, Snapshot};
 use crate::juju::HookTools;
 use crate::mirror::sensitive::redact_text;
 use crate::mirror::DesiredConnector;
-use crate::reconcile::{Intent, Reason, RestartRequest};
+use crate::plan::{Intent, Reason, RestartRequest};
 use crate::secret::Secret;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -55,7 +55,7 @@ fn status(
     connect: ConnectFactory,
     params: &Map<String, Value>,
 ) -> Result<(), CharmError> {
-    let outcome = reconcile(s, connect, &Pass::read_only());
+    let outcome = run_pass(s, connect, &Pass::read_only());
     let text = match params.get("format").and_then(Value::as_str) {
         Some("json") => {
             serde_json::to_string_pretty(&status_json(s, &outcome)).expect("json value serialises")
@@ -67,7 +67,7 @@ fn status(
 
 /// The `plan` action: what the leader's next pass would change, validated, changing nothing.
 fn plan(s: &Snapshot, tools: &dyn HookTools, connect: ConnectFactory) -> Result<(), CharmError> {
-    let outcome = reconcile(
+    let outcome = run_pass(
         s,
         connect,
         &Pass {
@@ -206,7 +206,7 @@ fn change(
     if let Some(p) = snap.peer.as_mut() {
         p.state = intent_state.clone();
     }
-    let outcome = reconcile(&snap, connect, &pass);
+    let outcome = run_pass(&snap, connect, &pass);
     // The intent is saved even when Connect could not be reached: the next hook applies it.
     finish(s, tools, &outcome, Some(&intent_state))?;
 

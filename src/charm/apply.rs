@@ -5,7 +5,7 @@
 use super::port::ConnectApi;
 use crate::juju::{Status, StatusKind};
 use crate::mirror::DesiredConnector;
-use crate::reconcile::{Action, Plan};
+use crate::plan::{Action, Plan};
 
 /// Validates every config the plan writes, then applies the steps in order. Stops at the
 /// first failure: the next hook re-plans from what Connect then holds.

@@ -5,7 +5,7 @@ use super::port::{ConnectApi, ConnectFailure, FailureKind};
 use crate::connect::{runtime, Budget, ConnectClient, ConnectError, ConnectSettings};
 use crate::mirror::sensitive::is_sensitive_key;
 use crate::mirror::DesiredConnector;
-use crate::reconcile::Actual;
+use crate::plan::Actual;
 use crate::relations::ConnectData;
 use crate::secret::Secret;
 use std::collections::BTreeMap;

@@ -6,7 +6,7 @@ use super::heal::Policy;
 use super::Snapshot;
 use crate::juju::{Status, StatusKind};
 use crate::mirror::{desired, model_uuid_hex, Cluster, DesiredConnector, Inputs};
-use crate::reconcile::Owner;
+use crate::plan::Owner;
 use crate::relations::{CaSource, ConnectData, KafkaData, Related};
 
 /// Everything needed to talk to Connect, once the Juju side is complete.

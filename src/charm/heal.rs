@@ -11,7 +11,7 @@
 //! A [`Record`] per connector is kept by the driver in the peer relation's app databag, so it
 //! survives hooks and leader changes.
 
-use crate::reconcile::ActualConnector;
+use crate::plan::ActualConnector;
 use serde::{Deserialize, Serialize};
 
 /// How long a connector must stay fully RUNNING before its restart counter goes back to 0.

@@ -18,9 +18,7 @@ pub mod status;
 
 use crate::juju::{Event, EventKind, HookTools, Status, StatusKind, ToolError};
 use crate::mirror::{connector_name, ConnectorKind, DesiredConnector};
-use crate::reconcile::{
-    plan_with, Action, Actual, HoldReason, Plan, Reason, Requests, RestartRequest,
-};
+use crate::plan::{plan_with, Action, Actual, HoldReason, Plan, Reason, Requests, RestartRequest};
 use apply::apply;
 pub use gate::desired_connectors;
 use gate::gate;
@@ -131,7 +129,7 @@ pub fn run_at(
     match &event.kind {
         EventKind::Action(name) => actions::run(name, &snapshot, tools, connect),
         _ => {
-            let outcome = reconcile(&snapshot, connect, &Pass::hook(snapshot.leader));
+            let outcome = run_pass(&snapshot, connect, &Pass::hook(snapshot.leader));
             finish(&snapshot, tools, &outcome, None)
         }
     }
@@ -162,7 +160,7 @@ fn finish(
 
 /// The whole pass after observe: gate, read Connect, decide auto-restarts, plan, apply when
 /// `pass.write`, and compute the status. The only code that writes to Connect is [`apply`].
-pub fn reconcile(s: &Snapshot, connect: ConnectFactory, pass: &Pass) -> Outcome {
+pub fn run_pass(s: &Snapshot, connect: ConnectFactory, pass: &Pass) -> Outcome {
     let ready = match gate(s) {
         Ok(r) => r,
         Err(status) => {
@@ -355,7 +353,7 @@ fn redacted(mut actual: Actual, secrets: &[crate::secret::Secret]) -> Actual {
 fn track_condition(
     p: &mut PeerState,
     d: &DesiredConnector,
-    a: &crate::reconcile::ActualConnector,
+    a: &crate::plan::ActualConnector,
     now: u64,
 ) {
     match status::condition(d, a) {

@@ -1,4 +1,4 @@
-//! One pass over Juju: everything the reconcile needs, read once per hook (design.md §2).
+//! One pass over Juju: everything a pass needs, read once per hook (design.md §2).
 //!
 //! The leader also (re)writes our relation requests here, idempotently, so a request lost to a
 //! crash or a failed hook is sent on the next hook whatever that hook is.

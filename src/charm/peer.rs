@@ -9,7 +9,7 @@
 
 use super::heal::Record;
 use crate::juju::{Databag, HookTools, RelationRef, ToolError};
-use crate::reconcile::Intent;
+use crate::plan::Intent;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

@@ -1,10 +1,10 @@
-//! The driver's seam to Kafka Connect: the calls reconcile needs, synchronous, with one
+//! The driver's seam to Kafka Connect: the calls a pass needs, synchronous, with one
 //! operator-facing error. The real implementation wraps [`crate::connect`]; in-process tests
 //! use an in-memory Connect.
 
 use crate::connect::CertProblem;
 use crate::mirror::DesiredConnector;
-use crate::reconcile::Actual;
+use crate::plan::Actual;
 use crate::relations::ConnectData;
 use std::collections::BTreeMap;
 use thiserror::Error;

@@ -19,7 +19,7 @@ use super::port::{ConnectFailure, FailureKind};
 use crate::connect::CertProblem;
 use crate::juju::{Status, StatusKind};
 use crate::mirror::{ConnectorKind, DesiredConnector};
-use crate::reconcile::{Actual, ActualConnector, Intent};
+use crate::plan::{Actual, ActualConnector, Intent};
 use crate::relations::ConnectData;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -277,7 +277,7 @@ pub fn from_connectors(i: &Inputs<'_>) -> Status {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reconcile::TaskState;
+    use crate::plan::TaskState;
 
     // The root cause of a wrapped exception is what the status shows; without a `Caused by:`
     // line, the first line is.

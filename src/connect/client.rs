@@ -7,7 +7,7 @@ use super::entities::{
 use super::transport::{chain, seg};
 use super::{tls, ConnectError};
 use crate::mirror::sensitive::redact_text;
-use crate::reconcile::{Action, Actual, ActualConnector, Step, TaskState};
+use crate::plan::{Action, Actual, ActualConnector, Step, TaskState};
 use crate::secret::Secret;
 use reqwest::{Method, StatusCode};
 use std::collections::BTreeMap;
@@ -399,7 +399,7 @@ impl ConnectClient {
         self.decode(&op, &text).map(Some)
     }
 
-    /// Everything Connect lists, as the reconcile model: the expanded list, plus the config of
+    /// Everything Connect lists, as the planner's model: the expanded list, plus the config of
     /// every listed connector that has no status yet (`?expand` omits those, §1.3). Always two
     /// list requests; [`ConnectClient::actual_for`] needs one in the steady state.
     pub async fn actual(&self) -> Result<Actual, ConnectError> {
@@ -438,7 +438,7 @@ impl ConnectClient {
         Ok(actual)
     }
 
-    /// `GET /connectors?expand=status&expand=info` as the reconcile model, kept connectors
+    /// `GET /connectors?expand=status&expand=info` as the planner's model, kept connectors
     /// only (one listed without `info` gets its config with one `GET …/config`).
     async fn actual_expanded(&self, keep: &dyn Fn(&str) -> bool) -> Result<Actual, ConnectError> {
         let op = "list connectors";

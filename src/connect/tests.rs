@@ -652,7 +652,7 @@ fn setup_errors() {
 #[tokio::test]
 async fn apply_plan_steps() {
     use crate::mirror::{ConnectorKind, DesiredConnector};
-    use crate::reconcile::{plan, Actual, ActualConnector, Owner};
+    use crate::plan::{plan, Actual, ActualConnector, Owner};
     let uuid = "0123abcd-4567-89ef-0123-456789abcdef";
     let owner = Owner::new(3, uuid).unwrap();
     let hex = "0123abcd456789ef0123456789abcdef";

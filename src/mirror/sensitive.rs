@@ -1,6 +1,6 @@
 //! Which connector config keys hold secrets, and redaction of text that came from outside.
 //!
-//! Pure. Used by the renderer's `Debug`, by `reconcile` (masked diffs) and by the Connect
+//! Pure. Used by the renderer's `Debug`, by the planner (masked diffs) and by the Connect
 //! client (Connect echoes whole configs, passwords included, in some error messages and in
 //! `GET …/config`).
 

@@ -6,7 +6,7 @@ use mirrormaker_integrator::charm::{self, ConnectApi, ConnectFailure};
 use mirrormaker_integrator::juju::memory::{MemoryTools, Relation, SecretRecord, State};
 use mirrormaker_integrator::juju::Event;
 use mirrormaker_integrator::mirror::DesiredConnector;
-use mirrormaker_integrator::reconcile::{Actual, TaskState};
+use mirrormaker_integrator::plan::{Actual, TaskState};
 use mirrormaker_integrator::relations::ConnectData;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
