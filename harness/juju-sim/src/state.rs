@@ -37,6 +37,7 @@ pub struct Model {
 pub enum SimKind {
     Kafka,
     KafkaConnect,
+    SelfSignedCertificates,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,6 +64,10 @@ pub struct App {
     pub sim: Option<SimKind>,
     /// Parsed `--backend` file of a simulated provider.
     pub backend: Option<Value>,
+    /// Which real library behaviour a simulated provider follows (`deploy --flavour`,
+    /// checked by `providers::flavour`); empty for charms.
+    #[serde(default)]
+    pub flavour: String,
     /// Values set with `config`; defaults live in `meta.config`.
     pub config: BTreeMap<String, Value>,
     pub leader: Option<String>,

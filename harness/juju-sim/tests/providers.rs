@@ -1,6 +1,8 @@
-//! Simulated providers (spec/relations.md §1.3/§2 for Charmed Kafka, §4 for Charmed Kafka
-//! Connect): what they answer, when, with which secrets; the backend-file contract (provision
-//! program argv, retry on the next tick); Kafka Connect's connector clean-up over REST.
+//! Simulated providers (Charmed Kafka 4 and 3, Charmed Kafka Connect, the
+//! self-signed-certificates CA provider): what they answer, when, with which secrets; the
+//! backend-file contract (provision program argv, retry on the next tick, `set-backend`);
+//! Kafka Connect's connector clean-up over REST. Exact databag contents per flavour are pinned
+//! by the golden fixtures in providers_golden.rs.
 
 mod common;
 use common::*;
@@ -124,9 +126,18 @@ fn kafka_backend_provision_and_retry() {
         backend.to_str().unwrap(),
     ]);
     sim.ok(&["integrate", "mm:source", "kafka-a"]);
+    // data_interfaces v1 stores its `data` snapshot and echoes `topic` on every
+    // relation-changed, answered or not; the answer itself waits for the user.
+    let bag = sim.app_bag(1, "kafka-a");
+    let keys: Vec<&str> = bag
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(
-        sim.app_bag(1, "kafka-a"),
-        json!({}),
+        keys,
+        ["data", "topic"],
         "no answer while provisioning fails"
     );
     assert!(sim.ok(&["debug-log"]).contains("broker down"));
@@ -150,7 +161,7 @@ fn kafka_backend_provision_and_retry() {
 }
 
 /// Proves the plain Kafka Connect simulator answers `plugin-url` with full-URL endpoints on port
-/// 8083 and secret-user (relation-<id>), and no secret-tls without a CA.
+/// 8083 and secret-user (relation-<id>), and no secret-tls on a fresh relation.
 #[test]
 fn connect_plain_answers() {
     let sim = Sim::new();
@@ -167,11 +178,17 @@ fn connect_plain_answers() {
     let bag = sim.app_bag(1, "kafka-connect");
     let eps: Vec<&str> = bag["endpoints"].as_str().unwrap().split(',').collect();
     assert_eq!(eps.len(), 2);
-    assert!(
-        eps.iter()
-            .all(|e| e.starts_with("http://10.71.") && e.ends_with(":8083")),
-        "{eps:?}"
-    );
+    let dump = sim.dump();
+    let want: Vec<String> = ["kafka-connect/0", "kafka-connect/1"]
+        .iter()
+        .map(|u| {
+            format!(
+                "http://{}:8083",
+                dump["units"][u]["address"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(eps, want, "one http URL per worker unit, port 8083");
     assert!(bag.get("secret-tls").is_none());
     let user: Value = serde_json::from_str(&sim.out("user-connect-client").0).unwrap();
     assert_eq!(user["username"], "relation-1");
@@ -225,7 +242,7 @@ fn fake_connect(names: Vec<&'static str>) -> (u16, std::sync::Arc<std::sync::Mut
 }
 
 /// Proves the Kafka Connect backend contract (provision argv `--user relation-<id> --password
-/// <pw>`, backend endpoints, secret-tls with tls=enabled and the CA) and the clean-up: when the
+/// <pw>`, backend endpoints, no secret-tls on a fresh relation) and the clean-up: when the
 /// relation is removed the provider deletes, with the admin credentials, exactly the connectors
 /// matching `.+?r<id>_[0-9a-f]{32}$`.
 #[test]
@@ -275,8 +292,9 @@ fn connect_backend_and_cleanup() {
             user["password"].as_str().unwrap()
         )
     );
-    let tls: Value = serde_json::from_str(&sim.out("tls-connect-client").0).unwrap();
-    assert_eq!(tls, json!({"tls": "enabled", "tls-ca": pem}));
+    // A relation created while TLS is on gets no CA: Kafka Connect publishes secret-tls only
+    // when its endpoint set changes (see connect_endpoint_change_publishes_tls).
+    assert!(bag.get("secret-tls").is_none(), "{bag}");
 
     sim.ok(&["remove-relation", "mm:connect-client", "kafka-connect"]);
     let reqs = log.lock().unwrap().clone();
@@ -348,4 +366,241 @@ fn rotate_credentials_fires_secret_changed() {
         .last()
         .unwrap()
         .contains(new["password"].as_str().unwrap()));
+}
+
+fn write_backend(sim: &Sim, name: &str, v: Value) -> String {
+    let p = sim.tmp.path().join(name);
+    std::fs::write(&p, v.to_string()).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+/// Content of the latest revision of a secret, by id, from `dump`.
+fn latest(sim: &Sim, id: &str) -> (usize, Value) {
+    let d = sim.dump();
+    let revs = d["secrets"][id]["revisions"].as_object().unwrap().clone();
+    let n = revs.len();
+    let last = revs
+        .iter()
+        .max_by_key(|(k, _)| k.parse::<u32>().unwrap())
+        .unwrap()
+        .1
+        .clone();
+    (n, last)
+}
+
+/// Proves Kafka Connect publishes secret-tls only when its endpoint set changes, as
+/// `update_clients_data` does: nothing on the fresh relation; a worker added (add-unit, then
+/// the leader's next event) rewrites endpoints and adds secret-tls `{tls: disabled, tls-ca:
+/// disabled}`; TLS switched on (`set-backend` with https endpoints and a CA) updates it to
+/// `{tls: enabled, tls-ca: <PEM>}` in a new revision, and the requirer gets secret-changed.
+#[test]
+fn connect_endpoint_change_publishes_tls() {
+    let sim = Sim::new();
+    requirer(&sim);
+    sim.handler(
+        "mm",
+        "secret-changed",
+        "t changed secret-get \"$JUJU_SECRET_ID\" --refresh --format=json\n",
+    );
+    sim.ok(&["deploy", "--sim", "kafka-connect", "kafka-connect"]);
+    sim.ok(&["integrate", "mm:connect-client", "kafka-connect"]);
+    assert!(sim.app_bag(1, "kafka-connect").get("secret-tls").is_none());
+    sim.ok(&["add-unit", "kafka-connect"]);
+    sim.ok(&["update-status"]);
+    let bag = sim.app_bag(1, "kafka-connect");
+    assert_eq!(bag["endpoints"].as_str().unwrap().split(',').count(), 2);
+    let tls_id = bag["secret-tls"]
+        .as_str()
+        .expect("secret-tls after the change");
+    assert_eq!(
+        latest(&sim, tls_id),
+        (1, json!({"tls": "disabled", "tls-ca": "disabled"}))
+    );
+    let (user_revs, _) = latest(&sim, bag["secret-user"].as_str().unwrap());
+    assert_eq!(user_revs, 1, "unchanged credentials make no new revision");
+    let tls: Value = serde_json::from_str(&sim.out("tls-connect-client").0).unwrap();
+    assert_eq!(tls, json!({"tls": "disabled", "tls-ca": "disabled"}));
+
+    let pem = "-----BEGIN CERTIFICATE-----\nMIIBtls\n-----END CERTIFICATE-----\n";
+    let b = write_backend(
+        &sim,
+        "tls.json",
+        json!({"endpoints": "https://127.0.0.1:38443", "tls_ca": pem}),
+    );
+    sim.ok(&["set-backend", "kafka-connect", &b]);
+    let bag = sim.app_bag(1, "kafka-connect");
+    assert_eq!(bag["endpoints"], "https://127.0.0.1:38443");
+    assert_eq!(
+        latest(&sim, tls_id),
+        (2, json!({"tls": "enabled", "tls-ca": pem}))
+    );
+    assert_eq!(sim.hooks_of("mm/0").last().unwrap(), "secret-changed");
+    let got: Value = serde_json::from_str(&sim.out("changed").0).unwrap();
+    assert_eq!(got, json!({"tls": "enabled", "tls-ca": pem}));
+}
+
+/// Proves the real charm's race is reproduced: when the endpoints turn https before the
+/// worker's certificate is ready (backend `"tls": false`), Kafka Connect publishes
+/// `tls-ca: disabled`; when the certificate arrives later the endpoint set is unchanged, so the
+/// CA is never published.
+#[test]
+fn connect_https_before_certificate_never_sends_ca() {
+    let sim = Sim::new();
+    requirer(&sim);
+    let pem = "-----BEGIN CERTIFICATE-----\nMIIBtls\n-----END CERTIFICATE-----\n";
+    let http = write_backend(
+        &sim,
+        "a.json",
+        json!({"endpoints": "http://127.0.0.1:38083"}),
+    );
+    sim.ok(&[
+        "deploy",
+        "--sim",
+        "kafka-connect",
+        "kafka-connect",
+        "--backend",
+        &http,
+    ]);
+    sim.ok(&["integrate", "mm:connect-client", "kafka-connect"]);
+    let early = write_backend(
+        &sim,
+        "b.json",
+        json!({"endpoints": "https://127.0.0.1:38443", "tls": false, "tls_ca": pem}),
+    );
+    sim.ok(&["set-backend", "kafka-connect", &early]);
+    let ready = write_backend(
+        &sim,
+        "c.json",
+        json!({"endpoints": "https://127.0.0.1:38443", "tls_ca": pem}),
+    );
+    sim.ok(&["set-backend", "kafka-connect", &ready]);
+    sim.ok(&["update-status"]);
+    let bag = sim.app_bag(1, "kafka-connect");
+    assert_eq!(
+        latest(&sim, bag["secret-tls"].as_str().unwrap()),
+        (1, json!({"tls": "disabled", "tls-ca": "disabled"}))
+    );
+}
+
+/// Proves the `kafka3` flavour without TLS: secret-tls `{tls: disabled, tls-ca: disabled}`
+/// (both requested as secrets), `zookeeper-uris` `/` (KRaft), no plain `tls`, no resource/salt/
+/// version; and that it rewrites `endpoints` on the next event after the backend changes.
+#[test]
+fn kafka3_plain_and_update() {
+    let sim = Sim::new();
+    requirer(&sim);
+    sim.ok(&["deploy", "--sim", "kafka", "kafka-a", "--flavour", "kafka3"]);
+    sim.ok(&["integrate", "mm:source", "kafka-a"]);
+    let bag = sim.app_bag(1, "kafka-a");
+    let keys: Vec<&str> = bag
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "data",
+            "endpoints",
+            "secret-tls",
+            "secret-user",
+            "topic",
+            "zookeeper-uris"
+        ]
+    );
+    assert_eq!(bag["zookeeper-uris"], "/");
+    let tls: Value = serde_json::from_str(&sim.out("tls-source").0).unwrap();
+    assert_eq!(tls, json!({"tls": "disabled", "tls-ca": "disabled"}));
+    let user: Value = serde_json::from_str(&sim.out("user-source").0).unwrap();
+    assert_eq!(user["username"], "relation-1");
+    let b = write_backend(&sim, "k.json", json!({"endpoints": "127.0.0.1:39092"}));
+    sim.ok(&["set-backend", "kafka-a", &b]);
+    assert_eq!(sim.app_bag(1, "kafka-a")["endpoints"], "127.0.0.1:39092");
+}
+
+/// Proves the `kafka4` flavour re-sends its response when what it wrote is out of date
+/// (`needs_update`): TLS switched on via set-backend → new endpoints, `tls: enabled`, a new
+/// secret-tls with the CA, and no new revision of the unchanged user secret.
+#[test]
+fn kafka4_resends_on_change() {
+    let sim = Sim::new();
+    requirer(&sim);
+    sim.ok(&["deploy", "--sim", "kafka", "kafka-a"]);
+    sim.ok(&["integrate", "mm:source", "kafka-a"]);
+    let bag = sim.app_bag(1, "kafka-a");
+    let user_id = bag["secret-user"].as_str().unwrap().to_string();
+    assert_eq!(latest(&sim, &user_id).0, 2, "username, then password");
+    let pem = "-----BEGIN CERTIFICATE-----\nMIIBk4\n-----END CERTIFICATE-----\n";
+    let b = write_backend(
+        &sim,
+        "k.json",
+        json!({"endpoints": "127.0.0.1:39093", "tls": true, "tls_ca": pem}),
+    );
+    sim.ok(&["set-backend", "kafka-a", &b]);
+    let bag = sim.app_bag(1, "kafka-a");
+    assert_eq!(bag["endpoints"], "127.0.0.1:39093");
+    assert_eq!(bag["tls"], "enabled");
+    assert_eq!(
+        latest(&sim, bag["secret-tls"].as_str().unwrap()),
+        (1, json!({"tls-ca": pem}))
+    );
+    assert_eq!(latest(&sim, &user_id).0, 2);
+}
+
+/// Proves `deploy --flavour` is checked against the simulated kind and needs `--sim`, and
+/// `set-backend` refuses an application that is not simulated.
+#[test]
+fn flavour_and_set_backend_errors() {
+    let sim = Sim::new();
+    let r = sim.cmd(&["deploy", "--sim", "kafka", "k", "--flavour", "v1"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("expected one of kafka4, kafka3"),
+        "{}",
+        r.stderr
+    );
+    requirer(&sim);
+    let r = sim.cmd(&["deploy", "x", "y", "--flavour", "kafka3"]);
+    assert_ne!(r.code, 0);
+    let b = write_backend(&sim, "b.json", json!({}));
+    let r = sim.cmd(&["set-backend", "mm", &b]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("not simulated"), "{}", r.stderr);
+}
+
+/// Proves the CA provider deployed without a backend publishes a real self-signed CA (it
+/// parses as an X.509 trust anchor), and that `set-backend` republishes the new set to the
+/// requirer, which gets relation-changed.
+#[test]
+fn ca_provider_generated_and_republished() {
+    let sim = Sim::new();
+    let meta = "requires:\n  receive-ca-cert:\n    interface: certificate_transfer\n";
+    let dir = sim.charm("req", meta, "", "");
+    sim.handler(
+        "req",
+        "receive-ca-cert-relation-created",
+        "relation-set --app version=1\n",
+    );
+    sim.handler(
+        "req",
+        "receive-ca-cert-relation-changed",
+        "t certs relation-get --app certificates \"$JUJU_REMOTE_APP\"\n",
+    );
+    sim.ok(&["deploy", dir.to_str().unwrap(), "req"]);
+    sim.ok(&["deploy", "--sim", "self-signed-certificates", "tls"]);
+    sim.ok(&["integrate", "req:receive-ca-cert", "tls:send-ca-cert"]);
+    let certs: Vec<String> = serde_json::from_str(sim.out("certs").0.trim()).unwrap();
+    assert_eq!(certs.len(), 1);
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    use rustls::pki_types::{pem::PemObject, CertificateDer};
+    let der = CertificateDer::from_pem_slice(certs[0].as_bytes()).expect("a PEM certificate");
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(der).expect("a parseable X.509 CA certificate");
+
+    let pem = "-----BEGIN CERTIFICATE-----\nMIIBnew\n-----END CERTIFICATE-----\n";
+    let b = write_backend(&sim, "ca.json", json!({"certificates": [pem]}));
+    sim.ok(&["set-backend", "tls", &b]);
+    let certs: Vec<String> = serde_json::from_str(sim.out("certs").0.trim()).unwrap();
+    assert_eq!(certs, vec![pem.to_string()]);
 }

@@ -19,7 +19,8 @@ const USAGE: &str = "usage: juju-sim [--model DIR] <verb> [args]
 verbs:
   add-model [NAME]                      create the model (done implicitly by the first verb)
   deploy CHARM APP [-n N] [--config k=v]...   CHARM = charm dir or .charm file
-  deploy --sim kafka|kafka-connect APP [--backend FILE] [-n N]
+  deploy --sim kafka|kafka-connect|self-signed-certificates APP [--flavour F] [--backend FILE] [-n N]
+  set-backend APP FILE       simulated app: new backend, config-changed on its units
   add-unit APP [-n N]        remove-unit UNIT...
   integrate A[:EP] B[:EP]    remove-relation A[:EP] B[:EP] | ID
   config APP [k=v ...] [--reset k[,k...]]     (no k=v: print the values)
@@ -159,6 +160,15 @@ fn run(mut args: Vec<String>) -> Result<i32> {
             crate::providers::rotate(&mut model, app, rid)?;
             let actor = model.app(app)?.leader.clone().unwrap_or_default();
             engine::cascade(&before, &mut model, &actor);
+            0
+        }
+        "set-backend" => {
+            let [app, file] = args.as_slice() else {
+                return Err(Error::usage("usage: set-backend APP FILE"));
+            };
+            let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
+            let v = serde_json::from_str(&text).map_err(|e| Error::parse(file.clone(), e))?;
+            crate::providers::set_backend(&mut model, app, v)?;
             0
         }
         "refresh" | "upgrade-charm" => refresh(&mut model, &dir, args)?,

@@ -15,12 +15,13 @@ pub(super) fn deploy(model: &mut Model, dir: &Path, mut args: Vec<String>) -> Re
     let n = count(&mut args)?;
     let sim = one(take_opt(&mut args, &["--sim"])?);
     let backend = one(take_opt(&mut args, &["--backend"])?);
+    let flavour = one(take_opt(&mut args, &["--flavour"])?);
     let config = take_opt(&mut args, &["--config"])?;
     let (meta, source, sim_kind, app) = match sim {
         Some(kind) => {
             let k = providers::parse_kind(&kind).ok_or_else(|| {
                 Error::usage(format!(
-                    "unknown --sim {kind:?}: expected kafka or kafka-connect"
+                    "unknown --sim {kind:?}: expected kafka, kafka-connect or self-signed-certificates"
                 ))
             })?;
             let app = args.first().cloned().unwrap_or_else(|| kind.clone());
@@ -42,6 +43,11 @@ pub(super) fn deploy(model: &mut Model, dir: &Path, mut args: Vec<String>) -> Re
             (meta, Some(src), None, app)
         }
     };
+    let flavour = match sim_kind {
+        Some(k) => providers::flavour(k, flavour.as_deref())?,
+        None if flavour.is_some() => return Err(Error::usage("--flavour needs --sim")),
+        None => String::new(),
+    };
     if model.apps.contains_key(&app) {
         return Err(Error::run(format!(
             "cannot add application \"{app}\": application already exists"
@@ -57,6 +63,10 @@ pub(super) fn deploy(model: &mut Model, dir: &Path, mut args: Vec<String>) -> Re
         }
         None => None,
     };
+    let backend = match sim_kind {
+        Some(k) => providers::initial_backend(k, backend)?,
+        None => backend,
+    };
     let peers: Vec<(String, String)> = meta
         .peers
         .iter()
@@ -70,6 +80,7 @@ pub(super) fn deploy(model: &mut Model, dir: &Path, mut args: Vec<String>) -> Re
             charm_source: source,
             sim: sim_kind,
             backend,
+            flavour,
             config: BTreeMap::new(),
             leader: None,
             status: None,

@@ -1,7 +1,15 @@
-//! Charmed Kafka Connect on `connect-client` (DI0 provider): once the requirer's app databag has
-//! `plugin-url`, the leader creates REST user `relation-<id>`, (with a backend) provisions it, and
-//! answers with `endpoints` (full URLs) and `secret-user` (or plain `username`/`password` when the
-//! requirer did not ask for secrets), plus `secret-tls` (`tls`, `tls-ca`) when the backend has a CA.
+//! Charmed Kafka Connect on `connect-client` (kafka-connect-operator HEAD with its vendored
+//! data_interfaces v0 provider). On every relation-changed the leader snapshots the request
+//! (`data`); once the snapshot has seen `plugin-url` added (`integration_requested`, deferred
+//! until it succeeds) it creates REST user `relation-<id>` — with a backend, by running the
+//! provision program — and publishes, through the v0 secret rules, `set_credentials`
+//! (`username`, `password` → `secret-user`) then `set_endpoints` (`endpoints`, full URLs).
+//! `update_clients_data` then runs on every event but rewrites a client only when the set of
+//! its published `endpoints` differs from the current one — so on a fresh relation, whose
+//! endpoints were just published, nothing more is written and there is no `secret-tls`. Only
+//! a later change of the endpoint set (TLS switched on: http → https; a worker added or
+//! removed; `set-backend` with other endpoints) writes `endpoints`, `username`, `password`,
+//! `tls` and `tls-ca` (the CA PEM, or `disabled`) — the tls pair into `secret-tls`.
 //! Clean-up: when a requirer unit departs, every connector named `.+?r<id>_[0-9a-f]{32}$` is
 //! deleted over the REST API with the backend's admin credentials.
 
@@ -10,33 +18,76 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::error::Result;
-use crate::state::{app_of, Bag, Model};
+use crate::state::{app_of, EventKind, Model};
 
 pub const ENDPOINT: &str = "connect-client";
 
-fn requested_secrets(req: &Bag) -> Vec<String> {
-    req.get("requested-secrets")
-        .and_then(|s| serde_json::from_str::<Vec<String>>(s).ok())
+/// The current REST endpoints, TLS switch and CA (backend, or invented http endpoints).
+fn current(model: &Model, app: &str) -> (String, bool, String) {
+    let backend = model
+        .apps
+        .get(app)
+        .and_then(|a| a.backend.clone())
+        .unwrap_or(Value::Null);
+    let ca = backend
+        .get("tls_ca")
+        .and_then(Value::as_str)
         .unwrap_or_default()
+        .to_string();
+    // KC: `tls_enabled` = peer TLS on and this unit's certificate ready; a backend may say
+    // `"tls": false` to reproduce https endpoints published before the certificate arrived.
+    let tls_flag = backend.get("tls").and_then(Value::as_bool);
+    let tls = tls_flag.unwrap_or(!ca.is_empty());
+    // KC's REST scheme follows the peer TLS switch alone (`rest_protocol`).
+    let scheme = if !ca.is_empty() || tls_flag == Some(true) {
+        "https"
+    } else {
+        "http"
+    };
+    let endpoints = match backend.get("endpoints").and_then(Value::as_str) {
+        Some(e) => e.to_string(),
+        None => model
+            .units_of(app)
+            .iter()
+            .map(|u| format!("{scheme}://{}:8083", model.units[u].address))
+            .collect::<Vec<_>>()
+            .join(","),
+    };
+    (endpoints, tls, ca)
 }
 
-pub fn reconcile(model: &mut Model, dir: &Path, unit: &str, rid: u64) -> Result<()> {
+/// One event on the leader.
+pub fn handle(model: &mut Model, dir: &Path, unit: &str, ev: &EventKind) -> Result<()> {
     let app = app_of(unit).to_string();
-    let Some(req) = super::unanswered_request(model, &app, rid)? else {
-        return Ok(());
-    };
-    if !req.contains_key("plugin-url") {
-        return Ok(());
+    if let EventKind::RelationChanged { rel, .. } = ev {
+        super::di0_snapshot(model, &app, *rel);
     }
-    let backend = model.app(&app)?.backend.clone().unwrap_or(Value::Null);
-    let user = format!("relation-{rid}");
-    let password = {
-        let p = model.app_mut(&app)?.provider.entry(rid).or_default();
-        if p.password.is_empty() {
-            p.password = super::new_password();
+    for rid in super::relations_of(model, &app) {
+        let answered = model
+            .app(&app)?
+            .provider
+            .get(&rid)
+            .is_some_and(|p| p.answered);
+        if !answered && super::snapshot_has(model, &app, rid, "plugin-url") {
+            integration_requested(model, dir, unit, rid)?;
         }
-        p.password.clone()
-    };
+    }
+    if !matches!(
+        ev,
+        EventKind::RelationCreated { .. } | EventKind::LeaderElected
+    ) {
+        update_clients_data(model, &app)?;
+    }
+    Ok(())
+}
+
+/// KC `ConnectProvider._on_integration_requested` on the leader (plugin-url NOT-REQUIRED or
+/// already loaded): credentials, then endpoints.
+fn integration_requested(model: &mut Model, dir: &Path, unit: &str, rid: u64) -> Result<()> {
+    let app = app_of(unit).to_string();
+    let user = format!("relation-{rid}");
+    let password = super::password_for(model, &app, rid)?;
+    let backend = model.app(&app)?.backend.clone().unwrap_or(Value::Null);
     let extra = [
         "--user".to_string(),
         user.clone(),
@@ -44,79 +95,70 @@ pub fn reconcile(model: &mut Model, dir: &Path, unit: &str, rid: u64) -> Result<
         password.clone(),
     ];
     if let Err(e) = super::provision(&backend, &extra) {
-        crate::logs::append(
-            dir,
-            unit,
-            "WARNING",
-            &format!("connect-client:{rid}: provisioning {user} failed, will retry: {e}"),
-        );
-        model
-            .app_mut(&app)?
-            .provider
-            .entry(rid)
-            .or_default()
-            .last_error = e;
+        super::provisioning_failed(model, dir, unit, rid, &user, e);
         return Ok(());
     }
-    let ca = backend
-        .get("tls_ca")
-        .and_then(Value::as_str)
-        .map(String::from);
-    let endpoints = match backend.get("endpoints").and_then(Value::as_str) {
-        Some(e) => e.to_string(),
-        None => model
-            .units_of(&app)
-            .iter()
-            .map(|u| format!("http://{}:8083", model.units[u].address))
-            .collect::<Vec<_>>()
-            .join(","),
-    };
-    let wanted = requested_secrets(&req);
-    let mut answer = Bag::new();
-    answer.insert("endpoints".into(), endpoints);
-    let mut creds = Bag::new();
-    creds.insert("username".into(), user.clone());
-    creds.insert("password".into(), password);
-    if wanted.iter().any(|w| w == "username") {
-        let id = crate::secrets::create(
-            model,
-            "application",
-            &app,
-            creds,
-            Some(format!("{ENDPOINT}.{rid}.user.secret")),
-        )?;
-        crate::secrets::grant(model, &id, rid, None);
-        answer.insert("secret-user".into(), id);
-    } else {
-        answer.extend(creds);
-    }
-    if let Some(ca) = ca {
-        let mut tls = Bag::new();
-        tls.insert("tls".into(), "enabled".into());
-        tls.insert("tls-ca".into(), ca);
-        if wanted.iter().any(|w| w == "tls-ca") {
-            let id = crate::secrets::create(
-                model,
-                "application",
-                &app,
-                tls,
-                Some(format!("{ENDPOINT}.{rid}.tls.secret")),
-            )?;
-            crate::secrets::grant(model, &id, rid, None);
-            answer.insert("secret-tls".into(), id);
-        } else {
-            answer.extend(tls);
-        }
-    }
-    super::publish(
+    super::di0_update(
+        model,
+        &app,
+        ENDPOINT,
+        rid,
+        &[("username", user.clone()), ("password", password)],
+    )?;
+    let (endpoints, _, _) = current(model, &app);
+    super::di0_update(model, &app, ENDPOINT, rid, &[("endpoints", endpoints)])?;
+    super::mark_answered(
         model,
         dir,
         unit,
-        &app,
         rid,
-        (answer, &req),
-        &format!("connect-client:{rid}: created REST user {user}"),
+        &format!("{ENDPOINT}:{rid}: created REST user {user}"),
     )
+}
+
+/// KC `ConnectHandler.update_clients_data`: skips clients without a password (the password is
+/// read through a remote unit, so also clients none of whose units has joined) and clients
+/// whose published endpoint set equals the current one.
+fn update_clients_data(model: &mut Model, app: &str) -> Result<()> {
+    let leader = model.app(app)?.leader.clone().unwrap_or_default();
+    let (endpoints, tls, ca) = current(model, app);
+    let now: std::collections::BTreeSet<&str> = endpoints.split(',').collect();
+    for rid in super::relations_of(model, app) {
+        let Some(p) = model.app(app)?.provider.get(&rid).cloned() else {
+            continue;
+        };
+        if !p.answered || !super::has_remote_units(model, &leader, rid) {
+            continue;
+        }
+        let own = super::own_bag(model, app, rid);
+        let published = own.get("endpoints").cloned().unwrap_or_default();
+        if published
+            .split(',')
+            .collect::<std::collections::BTreeSet<_>>()
+            == now
+        {
+            continue;
+        }
+        let (tls_flag, tls_ca) = if tls {
+            ("enabled", ca.clone())
+        } else {
+            ("disabled", "disabled".to_string())
+        };
+        super::di0_update(
+            model,
+            app,
+            ENDPOINT,
+            rid,
+            &[
+                ("endpoints", endpoints.clone()),
+                ("username", format!("relation-{rid}")),
+                ("password", p.password.clone()),
+                ("tls", tls_flag.to_string()),
+                ("tls-ca", tls_ca),
+            ],
+        )?;
+    }
+    Ok(())
 }
 
 /// KC's `_managed_connector_regex(rid)` = `.+?r<rid>_[0-9a-f]{32}$`, without a regex engine.
