@@ -513,7 +513,8 @@ async fn budget_exhaustion() {
         .await;
     let c = ConnectClient::with_policy(
         &settings(&[&s.uri()]),
-        Budget::new(Duration::from_millis(200)),
+        // Long enough that a loaded machine still gets an answer before the budget ends.
+        Budget::new(Duration::from_secs(2)),
         fast(u32::MAX),
     )
     .unwrap();
