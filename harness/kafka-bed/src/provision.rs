@@ -103,7 +103,8 @@ pub fn provision_connect(run_dir: &Path, user: &str, password: &str) -> Result<(
 }
 
 /// `backend-files`: juju-sim backend descriptions of the bed (kafka-a.json, kafka-b.json,
-/// kafka-connect.json) in `out`, with `exe` (this binary) as the provisioning program.
+/// kafka-connect.json, and ca-provider.json for the simulated CA provider) in `out`, with
+/// `exe` (this binary) as the provisioning program.
 pub fn backend_files(run_dir: &Path, out: &Path, exe: &Path) -> Result<()> {
     let st = BedState::load(run_dir)?;
     fs::create_dir_all(out)?;
@@ -130,6 +131,13 @@ pub fn backend_files(run_dir: &Path, out: &Path, exe: &Path) -> Result<()> {
     });
     fs::write(
         out.join("kafka-connect.json"),
+        serde_json::to_string_pretty(&v)?,
+    )?;
+    // For `deploy --sim self-signed-certificates tls --backend <out>/ca-provider.json`: the CA
+    // provider then publishes the CA that signed the bed's Kafka Connect over certificate_transfer.
+    let v = json!({ "certificates": [st.connect.ca_pem] });
+    fs::write(
+        out.join("ca-provider.json"),
         serde_json::to_string_pretty(&v)?,
     )?;
     Ok(())
