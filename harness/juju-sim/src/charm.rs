@@ -2,7 +2,7 @@
 //! (keeping the unix modes stored in `external_attr`) or copying a charm directory into a unit's
 //! charm dir, typing `config` values and applying/validating action parameters as Juju does.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::Path;
 
@@ -42,6 +42,18 @@ pub struct CharmMeta {
     pub peers: BTreeMap<String, EndpointMeta>,
     pub config: BTreeMap<String, ConfigOption>,
     pub actions: BTreeMap<String, ActionMeta>,
+    /// `storage:` name → type (`filesystem`/`block`); storage itself is not modelled.
+    #[serde(default)]
+    pub storage: BTreeMap<String, String>,
+    /// `payloads:` class → type.
+    #[serde(default)]
+    pub payloads: BTreeMap<String, String>,
+    /// `resources:` names.
+    #[serde(default)]
+    pub resources: BTreeSet<String>,
+    /// `extra-bindings:` names (network-get accepts them like endpoints).
+    #[serde(default)]
+    pub extra_bindings: BTreeSet<String>,
 }
 
 impl CharmMeta {
@@ -86,6 +98,28 @@ fn endpoints(v: Option<&Value>) -> BTreeMap<String, EndpointMeta> {
     out
 }
 
+/// Keys of a metadata map.
+fn names(v: Option<&Value>) -> BTreeSet<String> {
+    match v {
+        Some(Value::Object(m)) => m.keys().cloned().collect(),
+        _ => BTreeSet::new(),
+    }
+}
+
+/// Keys of a metadata map with each entry's `type`.
+fn typed_names(v: Option<&Value>) -> BTreeMap<String, String> {
+    match v {
+        Some(Value::Object(m)) => m
+            .iter()
+            .map(|(k, e)| {
+                let t = e.get("type").and_then(Value::as_str).unwrap_or_default();
+                (k.clone(), t.to_string())
+            })
+            .collect(),
+        _ => BTreeMap::new(),
+    }
+}
+
 /// Read the metadata of an unpacked charm directory.
 pub fn read_meta(dir: &Path) -> Result<CharmMeta> {
     let md = yaml_file(dir, "metadata.yaml")?
@@ -99,6 +133,10 @@ pub fn read_meta(dir: &Path) -> Result<CharmMeta> {
         requires: endpoints(md.get("requires")),
         provides: endpoints(md.get("provides")),
         peers: endpoints(md.get("peers")),
+        storage: typed_names(md.get("storage")),
+        payloads: typed_names(md.get("payloads")),
+        resources: names(md.get("resources")),
+        extra_bindings: names(md.get("extra-bindings")),
         ..Default::default()
     };
     if let Some(cfg) = yaml_file(dir, "config.yaml")? {
@@ -148,6 +186,89 @@ pub fn read_meta(dir: &Path) -> Result<CharmMeta> {
     Ok(meta)
 }
 
+/// Where the deployer keeps the manifest of the charm deployed in a unit's charm dir: next to
+/// it, outside the charm dir (Juju keeps it in the agent's data dir, not the charm dir).
+fn manifest_path(charm_dir: &Path) -> std::path::PathBuf {
+    charm_dir
+        .parent()
+        .unwrap_or(charm_dir)
+        .join("charm-manifest.json")
+}
+
+/// The charm's archive members as Juju's manifest deployer records them: every file path
+/// (relative, `/`-separated) plus every directory that contains one.
+pub fn members(source: &Path) -> Result<BTreeSet<String>> {
+    let mut files = vec![];
+    if source.is_dir() {
+        walk(source, Path::new(""), &mut files)?;
+    } else {
+        let f = std::fs::File::open(source).map_err(|e| Error::io(source, e))?;
+        let zip =
+            zip::ZipArchive::new(f).map_err(|e| Error::parse(source.display().to_string(), e))?;
+        files.extend(
+            zip.file_names()
+                .map(|n| n.trim_end_matches('/').to_string()),
+        );
+    }
+    let mut out = BTreeSet::new();
+    for f in files {
+        let mut p = Path::new(&f);
+        while !p.as_os_str().is_empty() {
+            out.insert(p.to_string_lossy().into_owned());
+            p = p.parent().unwrap_or(Path::new(""));
+        }
+    }
+    Ok(out)
+}
+
+fn walk(root: &Path, rel: &Path, out: &mut Vec<String>) -> Result<()> {
+    let dir = root.join(rel);
+    for entry in std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))? {
+        let entry = entry.map_err(|e| Error::io(&dir, e))?;
+        let r = rel.join(entry.file_name());
+        if entry.path().is_dir() {
+            walk(root, &r, out)?;
+        } else {
+            out.push(r.to_string_lossy().into_owned());
+        }
+    }
+    Ok(())
+}
+
+/// First deployment of a charm into a unit's charm dir; records its manifest.
+pub fn deploy(source: &Path, charm_dir: &Path) -> Result<()> {
+    install(source, charm_dir)?;
+    write_manifest(charm_dir, &members(source)?)
+}
+
+/// `juju refresh` as Juju's manifest deployer does it: delete every path the previously
+/// deployed charm shipped that the new charm does not, then write the new charm over the charm
+/// dir. Files the charm created itself (ops' `.unit-state.db`, anything under a directory the
+/// new charm still ships) stay.
+pub fn upgrade(source: &Path, charm_dir: &Path) -> Result<()> {
+    let new = members(source)?;
+    let old: BTreeSet<String> = std::fs::read_to_string(manifest_path(charm_dir))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    for gone in old.difference(&new) {
+        let p = charm_dir.join(gone);
+        if p.is_dir() {
+            let _ = std::fs::remove_dir_all(&p);
+        } else {
+            let _ = std::fs::remove_file(&p);
+        }
+    }
+    install(source, charm_dir)?;
+    write_manifest(charm_dir, &new)
+}
+
+fn write_manifest(charm_dir: &Path, members: &BTreeSet<String>) -> Result<()> {
+    let p = manifest_path(charm_dir);
+    let text = serde_json::to_string_pretty(members).map_err(|e| Error::parse("manifest", e))?;
+    std::fs::write(&p, text).map_err(|e| Error::io(&p, e))
+}
+
 /// Put the charm (directory or .charm zip) into `dest`, keeping file modes.
 pub fn install(source: &Path, dest: &Path) -> Result<()> {
     std::fs::create_dir_all(dest).map_err(|e| Error::io(dest, e))?;
@@ -167,7 +288,9 @@ fn copy_dir(src: &Path, dest: &Path) -> Result<()> {
             std::fs::create_dir_all(&to).map_err(|e| Error::io(&to, e))?;
             copy_dir(&from, &to)?;
         } else {
-            // fs::copy keeps the permission bits.
+            // fs::copy keeps the permission bits; remove first so a read-only file of an
+            // older charm is replaced on refresh.
+            let _ = std::fs::remove_file(&to);
             std::fs::copy(&from, &to).map_err(|e| Error::io(&from, e))?;
         }
     }
@@ -202,6 +325,8 @@ fn unzip(src: &Path, dest: &Path) -> Result<()> {
         entry
             .read_to_end(&mut buf)
             .map_err(|e| Error::io(&out, e))?;
+        // Replace, not write through: a refresh may meet a read-only file of the old charm.
+        let _ = std::fs::remove_file(&out);
         std::fs::write(&out, &buf).map_err(|e| Error::io(&out, e))?;
         // unix_mode() reads `external_attr >> 16` for zips made on unix.
         let mode = entry.unix_mode().unwrap_or(0o644) & 0o7777;

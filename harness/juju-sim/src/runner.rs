@@ -29,6 +29,10 @@ pub struct HookCtx {
     pub departing_unit: Option<String>,
     pub action: Option<u64>,
     pub secret: Option<String>,
+    /// The unit's opened ports when the hook started: `opened-ports` shows these, not the
+    /// pending open-port/close-port of the running hook (Juju applies those on commit).
+    #[serde(default)]
+    pub ports_at_start: Vec<String>,
 }
 
 /// The context file: the hook's context and its working copy of the model.
@@ -36,6 +40,10 @@ pub struct HookCtx {
 pub struct CtxFile {
     pub ctx: HookCtx,
     pub model: Model,
+    /// An error Juju would only meet when it commits the hook's changes (e.g. `storage-add`
+    /// of a storage the charm does not declare): the hook then fails although dispatch exited 0.
+    #[serde(default)]
+    pub commit_error: Option<String>,
 }
 
 pub fn ctx_path(model_dir: &Path, ctx_id: &str) -> PathBuf {
@@ -178,7 +186,10 @@ pub fn hook_env(model: &Model, model_dir: &Path, c: &HookCtx) -> BTreeMap<String
         format!("@/var/lib/juju/agents/unit-{unit_tag}/agent.socket"),
     );
     set("JUJU_AGENT_SOCKET_NETWORK", "unix".into());
-    set("JUJU_API_ADDRESSES", "10.71.255.1:17070".into());
+    set(
+        "JUJU_API_ADDRESSES",
+        format!("{}:17070", crate::state::CONTROLLER_ADDRESS),
+    );
     set(
         "JUJU_MACHINE_ID",
         crate::state::unit_number(&c.unit).to_string(),
@@ -333,11 +344,14 @@ fn run_in_context(
     let cpath = ctx_path(model_dir, &ctx_id);
     std::fs::create_dir_all(cpath.parent().unwrap_or(model_dir))
         .map_err(|e| Error::io(&cpath, e))?;
+    let mut c = c;
+    c.ports_at_start = u_ports(model, &unit);
     write_json_atomic(
         &cpath,
         &CtxFile {
             ctx: c,
             model: model.clone(),
+            commit_error: None,
         },
     )?;
     let u = model.unit(&unit)?;
@@ -361,10 +375,15 @@ fn run_in_context(
         }
     }
     cmd.envs(&env).env("PATH", path);
-    let (code, stdout, stderr) = run_with_timeout(cmd, &u.charm_dir, hook_timeout())?;
+    let (mut code, stdout, mut stderr) = run_with_timeout(cmd, &u.charm_dir, hook_timeout())?;
     let text = std::fs::read_to_string(&cpath).map_err(|e| Error::io(&cpath, e))?;
     let cf: CtxFile = serde_json::from_str(&text).map_err(|e| Error::parse("context file", e))?;
     let _ = std::fs::remove_file(&cpath);
+    if let (0, Some(e)) = (code, &cf.commit_error) {
+        // Juju's HookContext.Flush failed: the hook counts as failed, nothing is committed.
+        code = 1;
+        stderr.push_str(&format!("juju-sim: cannot apply changes: {e}\n"));
+    }
     Ok(Outcome {
         code,
         after: cf.model,
@@ -372,6 +391,14 @@ fn run_in_context(
         stderr,
         env,
     })
+}
+
+fn u_ports(model: &Model, unit: &str) -> Vec<String> {
+    model
+        .units
+        .get(unit)
+        .map(|u| u.ports.iter().cloned().collect())
+        .unwrap_or_default()
 }
 
 /// Hook time limit: `JUJU_SIM_HOOK_TIMEOUT` seconds, default 600.

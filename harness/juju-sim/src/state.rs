@@ -109,6 +109,9 @@ pub struct Unit {
     pub address: String,
     /// Removal requested: the unit is deleted once its queue is empty.
     pub dying: bool,
+    /// Juju's per-unit charm state (`state-get`/`state-set`/`state-delete`).
+    #[serde(default)]
+    pub charm_state: Bag,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -354,15 +357,23 @@ impl Model {
         self.next_seq += 1;
     }
 
-    /// Allocate the next unit address (10.71.0.N).
+    /// Allocate the next unit address: 127.71.X.Y, in the loopback range 127.0.0.0/8, so a
+    /// charm under test that connects to a unit address never sends traffic off the machine
+    /// (Linux answers every 127.x.y.z address on `lo`). 127.71.0.1 is kept for the simulated
+    /// controller ([`CONTROLLER_ADDRESS`]).
     pub fn new_address(&mut self) -> String {
         self.next_address += 1;
-        format!(
-            "10.71.{}.{}",
-            self.next_address / 250,
-            self.next_address % 250 + 1
-        )
+        loopback_address(self.next_address)
     }
+}
+
+/// The simulated controller's address (`JUJU_API_ADDRESSES`, resource URLs): loopback too.
+pub const CONTROLLER_ADDRESS: &str = "127.71.0.1";
+
+/// The `n`-th unit address (n ≥ 1): `127.71.<n / 250>.<n % 250 + 1>`, never 127.71.0.1.
+pub fn loopback_address(n: u32) -> String {
+    let n = n.max(1);
+    format!("127.71.{}.{}", (n / 250) % 256, n % 250 + 1)
 }
 
 pub fn app_of(unit: &str) -> &str {

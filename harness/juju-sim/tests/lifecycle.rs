@@ -113,7 +113,7 @@ fn integrate_and_remove_relation_order() {
     sim.handler(
         "prov",
         "kafka-client-relation-changed",
-        "if [ \"$(is-leader --format=json)\" = true ] && [ -n \"$(relation-get --app topic $JUJU_REMOTE_APP)\" ]; then relation-set --app endpoints=10.0.0.1:9092; fi\n",
+        "if [ \"$(is-leader --format=json)\" = true ] && [ -n \"$(relation-get --app topic $JUJU_REMOTE_APP)\" ]; then relation-set --app endpoints=127.0.0.1:9092; fi\n",
     );
     sim.handler(
         "req",
@@ -159,7 +159,7 @@ fn integrate_and_remove_relation_order() {
     assert_eq!(last["env"]["JUJU_REMOTE_UNIT"], "");
     assert_eq!(last["env"]["JUJU_REMOTE_APP"], "prov");
     assert_eq!(last["env"]["JUJU_RELATION_ID"], "source:1");
-    assert_eq!(sim.app_bag(1, "prov")["endpoints"], "10.0.0.1:9092");
+    assert_eq!(sim.app_bag(1, "prov")["endpoints"], "127.0.0.1:9092");
 
     let before = sim.hooks().len();
     sim.ok(&["remove-relation", "req:source", "prov:kafka-client"]);
@@ -281,6 +281,44 @@ fn refresh_runs_upgrade_charm() {
         sim.hooks_of("app/0")[n..],
         ["upgrade-charm", "config-changed"]
     );
+}
+
+/// Proves `refresh` deploys like Juju's manifest deployer: files the charm created in its charm
+/// dir (ops' `.unit-state.db`, a data dir) stay, files and directories the old charm shipped
+/// but the new one does not are deleted, shipped files are replaced by the new charm's.
+#[test]
+fn refresh_keeps_charm_created_files() {
+    let sim = Sim::new();
+    let charm = sim.charm("app", REQUIRER_META, CONFIG, "");
+    std::fs::write(charm.join("keep.txt"), "v1").unwrap();
+    std::fs::write(charm.join("old.txt"), "v1").unwrap();
+    std::fs::create_dir_all(charm.join("olddir")).unwrap();
+    std::fs::write(charm.join("olddir/f"), "v1").unwrap();
+    sim.handler(
+        "app",
+        "install",
+        "echo state > .unit-state.db\nmkdir -p data olddir\necho mine > data/user.txt\necho mine > olddir/created\n",
+    );
+    sim.ok(&["deploy", charm.to_str().unwrap(), "app"]);
+    let dir = sim.model.join("units/app-0/charm");
+    assert!(dir.join(".unit-state.db").exists());
+    // v2: keep.txt changes, old.txt and olddir/ are gone, new.txt is new.
+    std::fs::write(charm.join("keep.txt"), "v2").unwrap();
+    std::fs::remove_file(charm.join("old.txt")).unwrap();
+    std::fs::remove_dir_all(charm.join("olddir")).unwrap();
+    std::fs::write(charm.join("new.txt"), "v2").unwrap();
+    sim.ok(&["refresh", "app"]);
+    let read = |p: &str| std::fs::read_to_string(dir.join(p)).ok();
+    assert_eq!(read(".unit-state.db").as_deref(), Some("state\n"));
+    assert_eq!(read("data/user.txt").as_deref(), Some("mine\n"));
+    assert_eq!(read("keep.txt").as_deref(), Some("v2"));
+    assert_eq!(read("new.txt").as_deref(), Some("v2"));
+    assert!(!dir.join("old.txt").exists());
+    assert!(
+        !dir.join("olddir").exists(),
+        "a directory only the old charm shipped is removed with its content, as Juju does"
+    );
+    assert!(dir.join("dispatch").exists());
 }
 
 /// Proves a `.charm` zip (no directory entries, modes in `external_attr` as charmcraft writes

@@ -88,6 +88,41 @@ fn failed_hook_discards_writes_and_resolve_retries() {
 
 /// Proves `''` deletes a key (relation-set args and --file -), file values are merged, and
 /// the deletion is a change that triggers relation-changed on the other side.
+/// Proves status-set and application-version-set take effect at once, as in Juju (whose hook
+/// context calls the API immediately instead of buffering them): a failed hook keeps the unit
+/// and application status and the workload version it set, while its relation data is
+/// discarded; `status-get` in the retried hook sees them.
+#[test]
+fn status_and_version_survive_a_failed_hook() {
+    let sim = Sim::new();
+    pair(&sim);
+    sim.handler(
+        "req",
+        "update-status",
+        "status-set blocked -- \"set before failing\"\nstatus-set --application waiting -- app\napplication-version-set 9.9\nrelation-set -r peer:0 lost=1\nexit 1\n",
+    );
+    sim.ok(&["update-status"]);
+    let dump = sim.dump();
+    assert_eq!(dump["units"]["req/0"]["status"]["status"], "blocked");
+    assert_eq!(
+        dump["units"]["req/0"]["status"]["message"],
+        "set before failing"
+    );
+    assert_eq!(dump["apps"]["req"]["status"]["status"], "waiting");
+    assert_eq!(dump["apps"]["req"]["version"], "9.9");
+    assert!(sim.unit_bag(0, "req/0").get("lost").is_none());
+    sim.handler(
+        "req",
+        "update-status",
+        "t st status-get --include-data --format=json\n",
+    );
+    sim.ok(&["resolve", "req/0"]);
+    assert_eq!(
+        sim.out("st").0,
+        "{\"message\":\"set before failing\",\"status\":\"blocked\",\"status-data\":{}}\n"
+    );
+}
+
 #[test]
 fn empty_value_deletes() {
     let sim = Sim::new();

@@ -194,8 +194,14 @@ t netbad network-get nosuch --format=json
     assert!(net["ingress-addresses"][0]
         .as_str()
         .unwrap()
-        .starts_with("10.71."));
-    assert_eq!(sim.out("netbad").2, 1);
+        .starts_with("127.71."));
+    check(
+        &sim,
+        "netbad",
+        "",
+        "ERROR no network config found for binding \"nosuch\"\n",
+        1,
+    );
     let st = sim.status();
     assert_eq!(
         st["applications"]["req"]["units"]["req/0"]["workload-status"]["current"],
@@ -334,11 +340,12 @@ fi
     assert!(o.contains("private-address"));
     let (o, _, c) = sim.out("dgetkey");
     assert_eq!(c, 0);
-    assert!(o.starts_with("\"10.71."), "{o}");
+    assert!(o.starts_with("\"127.71."), "{o}");
 }
 
 /// Proves leader-set/-get (non-leader write fails; leader-settings-changed on non-leaders),
-/// open-port/close-port/opened-ports and application-version-set (shown by `status`).
+/// open-port/close-port/opened-ports (pending opens show from the next hook on, sorted, with
+/// ` (*)` for `--endpoints`) and application-version-set (shown by `status`).
 #[test]
 fn leader_settings_ports_and_version() {
     let sim = setup();
@@ -365,7 +372,8 @@ application-version-set 3.9.1
     check(&sim, "lset", "", "", 0);
     check(&sim, "lget", "{\"a\":\"1\",\"b\":\"2\"}\n", "", 0);
     check(&sim, "lone", "\"1\"\n", "", 0);
-    check(&sim, "ports", "[\"8080/tcp\",\"9000-9010/udp\"]\n", "", 0);
+    // Opening ports commits with the hook: the same hook's opened-ports does not show them.
+    check(&sim, "ports", "[]\n", "", 0);
     assert_eq!(sim.out("portbad").2, 2);
     assert_eq!(
         sim.hooks_of("req/1").last().unwrap(),
@@ -378,6 +386,14 @@ application-version-set 3.9.1
         st["applications"]["req"]["units"]["req/0"]["open-ports"],
         serde_json::json!(["8080/tcp", "9000-9010/udp"])
     );
+    sim.handler(
+        "req",
+        "probe",
+        "t ports opened-ports --format=json\nt portsep opened-ports --endpoints\n",
+    );
+    sim.ok(&["run", "req/0", "probe"]);
+    check(&sim, "ports", "[\"8080/tcp\",\"9000-9010/udp\"]\n", "", 0);
+    check(&sim, "portsep", "8080/tcp (*)\n9000-9010/udp (*)\n", "", 0);
     sim.handler("req", "probe", "t nl leader-set a=2\n");
     sim.ok(&["run", "req/1", "probe"]);
     check(
@@ -387,4 +403,592 @@ application-version-set 3.9.1
         "ERROR cannot write leadership settings: cannot write settings: not the leader\n",
         1,
     );
+}
+
+/// Every hook tool of a Juju 3.6 machine unit, as jujuc's command registry
+/// (`internal/worker/uniter/runner/jujuc/server.go`: base, secret, storage, leader, resource,
+/// payload and action commands) lists them.
+const JUJU_36_HOOK_TOOLS: &[&str] = &[
+    "action-fail",
+    "action-get",
+    "action-log",
+    "action-set",
+    "add-metric",
+    "application-version-set",
+    "close-port",
+    "config-get",
+    "credential-get",
+    "goal-state",
+    "is-leader",
+    "juju-log",
+    "juju-reboot",
+    "k8s-raw-get",
+    "k8s-raw-set",
+    "k8s-spec-get",
+    "k8s-spec-set",
+    "leader-get",
+    "leader-set",
+    "network-get",
+    "open-port",
+    "opened-ports",
+    "payload-register",
+    "payload-status-set",
+    "payload-unregister",
+    "pod-spec-get",
+    "pod-spec-set",
+    "relation-get",
+    "relation-ids",
+    "relation-list",
+    "relation-model-get",
+    "relation-set",
+    "resource-get",
+    "secret-add",
+    "secret-get",
+    "secret-grant",
+    "secret-ids",
+    "secret-info-get",
+    "secret-remove",
+    "secret-revoke",
+    "secret-set",
+    "state-delete",
+    "state-get",
+    "state-set",
+    "status-get",
+    "status-set",
+    "storage-add",
+    "storage-get",
+    "storage-list",
+    "unit-get",
+];
+
+/// Proves every Juju 3.6 hook tool is on the hook's PATH (none is "command not found", which
+/// ops would raise as FileNotFoundError) and parses its flags as jujuc does: an unknown flag is
+/// `ERROR flag provided but not defined: --no-such-flag` with exit 2.
+#[test]
+fn every_juju_hook_tool_exists() {
+    let sim = setup();
+    let mut script = String::new();
+    for tool in JUJU_36_HOOK_TOOLS {
+        script.push_str(&format!("t {tool} {tool} --no-such-flag\n"));
+    }
+    sim.handler("req", "update-status", &script);
+    sim.ok(&["update-status"]);
+    for tool in JUJU_36_HOOK_TOOLS {
+        check(
+            &sim,
+            tool,
+            "",
+            "ERROR flag provided but not defined: --no-such-flag\n",
+            2,
+        );
+    }
+    let linked: Vec<String> = std::fs::read_dir(sim.model.join("tools"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let mut linked = linked;
+    linked.sort();
+    assert_eq!(
+        linked, JUJU_36_HOOK_TOOLS,
+        "tools dir = Juju 3.6's hook tools"
+    );
+}
+
+/// Proves the tools for features a juju-sim model lacks answer with Juju's own error text and
+/// exit code for the absent feature (so ops raises ModelError): resource-get (never uploaded),
+/// credential-get (untrusted), add-metric (not allowed in a hook), k8s/pod spec getters (not a
+/// k8s model), payloads not in metadata.yaml, storage (none attached); argument errors exit 2.
+#[test]
+fn unmodelled_features_answer_as_juju() {
+    let sim = setup();
+    sim.handler(
+        "req",
+        "update-status",
+        r#"
+[ "$JUJU_UNIT_NAME" = req/0 ] || { t nlspec sh -c 'echo "containers: []" | pod-spec-set'; exit 0; }
+t res resource-get blob
+t resnone resource-get
+t resextra resource-get a b
+t cred credential-get --format=json
+t metnone add-metric
+t metbad add-metric x
+t metjuju add-metric juju-units=1
+t met add-metric requests=1
+t metlabels add-metric -l bad requests=1
+t reboot juju-reboot
+t specget k8s-spec-get
+t podget pod-spec-get
+t rawget k8s-raw-get
+t specempty k8s-spec-set --file /dev/null
+t spec sh -c 'echo "containers: []" | k8s-spec-set'
+t raw sh -c 'echo "kind: x" | k8s-raw-set'
+t plreg payload-register docker web abc
+t plregargs payload-register docker web
+t plunreg payload-unregister web
+t plstatus payload-status-set web abc
+t stlist storage-list --format=json
+t stlistsmart storage-list
+t stget storage-get --format=json
+t stgetid storage-get -s data/0 --format=json
+t stgetbad storage-get -s Data --format=json
+t stadd storage-add
+"#,
+    );
+    sim.handler("req", "probe", "t actreboot juju-reboot\n");
+    sim.ok(&["update-status"]);
+    sim.ok(&["run", "req/0", "probe"]);
+    let uuid = sim.dump()["uuid"].as_str().unwrap().to_string();
+    check(
+        &sim,
+        "res",
+        "",
+        &format!("ERROR could not download resource: HTTP request failed: Get https://127.71.0.1:17070/model/{uuid}/units/unit-req-0/resources/blob: resource#req/blob not found\n"),
+        1,
+    );
+    check(
+        &sim,
+        "resnone",
+        "",
+        "ERROR missing required resource name\n",
+        2,
+    );
+    check(
+        &sim,
+        "resextra",
+        "",
+        "ERROR unrecognized args: [\"b\"]\n",
+        2,
+    );
+    check(
+        &sim,
+        "cred",
+        "",
+        "ERROR cannot access cloud credentials: permission denied\n",
+        1,
+    );
+    check(&sim, "metnone", "", "ERROR no metrics specified\n", 2);
+    check(
+        &sim,
+        "metbad",
+        "",
+        "ERROR invalid metrics: expected \"key=value\", got \"x\"\n",
+        2,
+    );
+    check(
+        &sim,
+        "metjuju",
+        "",
+        "ERROR juju-units uses a reserved prefix\n",
+        1,
+    );
+    check(
+        &sim,
+        "met",
+        "",
+        "ERROR cannot record metric: metrics not allowed in this context\n",
+        1,
+    );
+    check(
+        &sim,
+        "metlabels",
+        "",
+        "ERROR invalid labels: expected \"key=value\", got \"bad\"\n",
+        2,
+    );
+    check(&sim, "reboot", "", "", 0);
+    assert!(sim.ok(&["debug-log"]).contains("juju-reboot requested"));
+    let caas = "ERROR called CAASModel() on a non-CAAS Model not supported\n";
+    check(&sim, "specget", "", caas, 1);
+    check(&sim, "podget", "", caas, 1);
+    check(&sim, "rawget", "", caas, 1);
+    check(
+        &sim,
+        "specempty",
+        "",
+        "ERROR no k8s spec specified: pipe k8s spec to command, or specify a file with --file\n",
+        1,
+    );
+    check(&sim, "spec", "", "", 0);
+    check(&sim, "raw", "", "", 0);
+    check(&sim, "nlspec", "", "ERROR this unit is not the leader\n", 1);
+    check(
+        &sim,
+        "plreg",
+        "",
+        "ERROR payload \"web\" not found in metadata.yaml\n",
+        1,
+    );
+    check(
+        &sim,
+        "plregargs",
+        "",
+        "ERROR missing required arguments\n",
+        2,
+    );
+    check(&sim, "plunreg", "", "ERROR missing required arguments\n", 2);
+    check(
+        &sim,
+        "plstatus",
+        "",
+        "ERROR missing required arguments\n",
+        2,
+    );
+    check(&sim, "stlist", "[]\n", "", 0);
+    check(&sim, "stlistsmart", "", "", 0);
+    check(
+        &sim,
+        "stget",
+        "",
+        "ERROR no storage instance specified\n",
+        2,
+    );
+    check(
+        &sim,
+        "stgetid",
+        "",
+        "ERROR invalid value \"data/0\" for option -s: storage attachment data/0:req/0 not found\n",
+        2,
+    );
+    check(
+        &sim,
+        "stgetbad",
+        "",
+        "ERROR invalid value \"Data\" for option -s: invalid storage ID \"Data\"\n",
+        2,
+    );
+    check(
+        &sim,
+        "stadd",
+        "",
+        "ERROR storage add requires a storage directive\n",
+        2,
+    );
+    check(
+        &sim,
+        "actreboot",
+        "",
+        "ERROR juju-reboot is not supported when running an action.\n",
+        1,
+    );
+}
+
+/// Proves `storage-add` of a storage the charm does not declare fails the hook when Juju
+/// commits it (dispatch exited 0, the unit goes to error, the hook's writes are discarded).
+#[test]
+fn storage_add_of_undeclared_storage_fails_the_commit() {
+    let sim = setup();
+    sim.handler(
+        "req",
+        "update-status",
+        "[ \"$JUJU_UNIT_NAME\" = req/0 ] || exit 0\nt sa storage-add data=2\nrelation-set -r source:1 after=1\n",
+    );
+    sim.ok(&["update-status"]);
+    check(&sim, "sa", "", "", 0);
+    let st = sim.status();
+    assert_eq!(
+        st["applications"]["req"]["units"]["req/0"]["workload-status"]["current"],
+        "error"
+    );
+    assert!(sim.unit_bag(1, "req/0").get("after").is_none());
+    let log = sim.ok(&["debug-log"]);
+    assert!(
+        log.contains("cannot apply changes: charm storage \"data\" not found"),
+        "{log}"
+    );
+}
+
+/// Proves the tools modelled from the emulator's model: unit-get (the unit's address), goal-state
+/// (this app's units, non-peer relations with the remote app and its units), and the unit's
+/// charm state (state-set/-get/-delete, `{}` when empty, `--strict`, committed with the hook).
+#[test]
+fn unit_get_goal_state_and_charm_state() {
+    let sim = setup();
+    sim.handler(
+        "req",
+        "update-status",
+        r#"
+[ "$JUJU_UNIT_NAME" = req/0 ] || exit 0
+t priv unit-get private-address
+t pub unit-get public-address --format=json
+t unone unit-get
+t ubad unit-get foo
+t goal goal-state --format=json
+t goalyaml goal-state
+t sget0 state-get --format=json
+t sset state-set a=1 b=
+t sget state-get --format=json
+t sone state-get a --format=json
+t smiss state-get missing --format=json
+t sstrict state-get missing --strict
+t sdel state-delete b
+t sdelnone state-delete
+"#,
+    );
+    sim.ok(&["update-status"]);
+    let addr = sim.status()["applications"]["req"]["units"]["req/0"]["address"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    check(&sim, "priv", &format!("{addr}\n"), "", 0);
+    check(&sim, "pub", &format!("\"{addr}\"\n"), "", 0);
+    check(&sim, "unone", "", "ERROR no setting specified\n", 2);
+    check(&sim, "ubad", "", "ERROR unknown setting \"foo\"\n", 2);
+    let goal: serde_json::Value = serde_json::from_str(&sim.out("goal").0).unwrap();
+    assert_eq!(
+        goal["units"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        ["req/0", "req/1"]
+    );
+    assert_eq!(goal["units"]["req/0"]["status"], "unknown");
+    let since = goal["units"]["req/0"]["since"].as_str().unwrap();
+    assert!(
+        since.len() == 20 && since.as_bytes()[10] == b' ' && since.ends_with('Z'),
+        "Juju's FormatTime: {since}"
+    );
+    let source = goal["relations"]["source"].as_object().unwrap();
+    assert_eq!(source.keys().collect::<Vec<_>>(), ["prov", "prov/0"]);
+    assert_eq!(source["prov"]["status"], "joined");
+    assert!(
+        goal["relations"].get("peer").is_none(),
+        "peers are left out"
+    );
+    assert!(sim.out("goalyaml").0.starts_with("relations:\n"));
+    check(&sim, "sget0", "{}\n", "", 0);
+    check(&sim, "sset", "", "", 0);
+    check(&sim, "sget", "{\"a\":\"1\",\"b\":\"\"}\n", "", 0);
+    check(&sim, "sone", "\"1\"\n", "", 0);
+    check(&sim, "smiss", "\"\"\n", "", 0);
+    check(&sim, "sstrict", "", "ERROR \"missing\" not found\n", 1);
+    check(&sim, "sdel", "", "", 0);
+    check(&sim, "sdelnone", "", "", 0);
+    // Committed with the hook: the next hook sees it; a failed hook's state-set is discarded.
+    sim.handler(
+        "req",
+        "update-status",
+        "[ \"$JUJU_UNIT_NAME\" = req/0 ] || exit 0\nt sget state-get --format=json\nstate-set c=3\nexit 1\n",
+    );
+    sim.ok(&["update-status"]);
+    check(&sim, "sget", "{\"a\":\"1\"}\n", "", 0);
+    sim.ok(&["resolve", "req/0", "--no-retry"]);
+    sim.handler(
+        "req",
+        "update-status",
+        "[ \"$JUJU_UNIT_NAME\" = req/0 ] || exit 0\nt sget state-get --format=json\n",
+    );
+    sim.ok(&["update-status"]);
+    check(&sim, "sget", "{\"a\":\"1\"}\n", "", 0);
+}
+
+/// Proves `status-get` prints what jujuc's status-get.go prints: the bare status for the smart
+/// format without `--include-data`, `{status}` maps in JSON without it, `message` and
+/// `status-data` with it; `--application` nests the units in `application-status`, and an
+/// application status nobody set is derived from the most severe unit status.
+#[test]
+fn status_get_shapes() {
+    let sim = setup();
+    sim.handler(
+        "req",
+        "update-status",
+        r#"
+if [ "$JUJU_UNIT_NAME" = req/1 ]; then status-set blocked -- b1; exit 0; fi
+status-set maintenance -- m0
+t usmart status-get
+t ujson status-get --format=json
+t udata status-get --include-data --format=json
+"#,
+    );
+    sim.ok(&["update-status"]);
+    sim.handler(
+        "req",
+        "probe",
+        r#"
+t asmart status-get --application
+t ajson status-get --application --format=json
+t adata status-get --application=true --include-data --format=json
+status-set --application active -- "app set"
+t aset status-get --application --include-data --format=json
+"#,
+    );
+    sim.ok(&["run", "req/0", "probe"]);
+    check(&sim, "usmart", "maintenance\n", "", 0);
+    check(&sim, "ujson", "{\"status\":\"maintenance\"}\n", "", 0);
+    check(
+        &sim,
+        "udata",
+        "{\"message\":\"m0\",\"status\":\"maintenance\",\"status-data\":{}}\n",
+        "",
+        0,
+    );
+    check(&sim, "asmart", "blocked\n", "", 0);
+    check(
+        &sim,
+        "ajson",
+        "{\"application-status\":{\"status\":\"blocked\",\"units\":{\"req/0\":{\"status\":\"maintenance\"},\"req/1\":{\"status\":\"blocked\"}}}}\n",
+        "",
+        0,
+    );
+    check(
+        &sim,
+        "adata",
+        "{\"application-status\":{\"message\":\"b1\",\"status\":\"blocked\",\"status-data\":{},\"units\":{\"req/0\":{\"message\":\"m0\",\"status\":\"maintenance\",\"status-data\":{}},\"req/1\":{\"message\":\"b1\",\"status\":\"blocked\",\"status-data\":{}}}}}\n",
+        "",
+        0,
+    );
+    let (o, _, _) = sim.out("aset");
+    let v: serde_json::Value = serde_json::from_str(&o).unwrap();
+    assert_eq!(v["application-status"]["status"], "active");
+    assert_eq!(v["application-status"]["message"], "app set");
+}
+
+/// Proves network-get's shapes (jujuc network-get.go): JSON without the YAML-only copies, one
+/// requested value printed alone, several as a map, `--primary-address` alone only, and
+/// extra-bindings accepted like endpoints.
+#[test]
+fn network_get_shapes() {
+    let sim = Sim::new();
+    let req = sim.charm(
+        "req",
+        &format!("{REQUIRER_META}extra-bindings:\n  admin:\n"),
+        CONFIG,
+        ACTIONS,
+    );
+    sim.ok(&["deploy", req.to_str().unwrap(), "req"]);
+    sim.handler(
+        "req",
+        "probe",
+        r#"
+t full network-get source --format=json
+t yaml network-get source --format=yaml
+t ingress network-get source --ingress-address --format=json
+t two network-get source --bind-address --egress-subnets --format=json
+t prim network-get source --primary-address --ingress-address
+t extra network-get admin --ingress-address
+t empty network-get ""
+"#,
+    );
+    sim.ok(&["run", "req/0", "probe"]);
+    let addr = sim.status()["applications"]["req"]["units"]["req/0"]["address"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let full: serde_json::Value = serde_json::from_str(&sim.out("full").0).unwrap();
+    assert_eq!(
+        full,
+        serde_json::json!({
+            "bind-addresses": [{
+                "mac-address": "",
+                "interface-name": "lo",
+                "addresses": [{"hostname": "", "value": addr, "cidr": "127.0.0.0/8"}],
+            }],
+            "egress-subnets": [format!("{addr}/32")],
+            "ingress-addresses": [addr],
+        })
+    );
+    let yaml = sim.out("yaml").0;
+    assert!(yaml.contains("macaddress: ''") && yaml.contains(&format!("address: {addr}")));
+    check(&sim, "ingress", &format!("\"{addr}\"\n"), "", 0);
+    let two: serde_json::Value = serde_json::from_str(&sim.out("two").0).unwrap();
+    assert_eq!(
+        two,
+        serde_json::json!({"bind-address": addr, "egress-subnets": [format!("{addr}/32")]})
+    );
+    check(
+        &sim,
+        "prim",
+        "",
+        "ERROR --primary-address must be the only flag specified\n",
+        1,
+    );
+    check(&sim, "extra", &format!("{addr}\n"), "", 0);
+    check(&sim, "empty", "", "ERROR no binding name specified\n", 2);
+}
+
+/// Every IPv4 address (a.b.c.d, each ≤ 255) in a text.
+fn ipv4s(text: &str) -> Vec<String> {
+    let mut out = vec![];
+    for word in text.split(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        let parts: Vec<&str> = word.split('.').collect();
+        for w in parts.windows(4) {
+            if w.iter()
+                .all(|p| !p.is_empty() && p.len() <= 3 && p.parse::<u16>().is_ok_and(|n| n <= 255))
+            {
+                out.push(w.join("."));
+            }
+        }
+    }
+    out
+}
+
+/// Proves every address the emulator hands out is in the loopback range 127.0.0.0/8, so a charm
+/// under test never sends traffic off the machine: unit addresses in `status`, `network-get`,
+/// `unit-get`, the `ingress-address`/`private-address`/`egress-subnets` of relation unit
+/// databags, JUJU_API_ADDRESSES, the simulated providers' plain endpoints and every string of
+/// the model dump.
+#[test]
+fn every_address_is_loopback() {
+    let sim = setup();
+    sim.handler(
+        "req",
+        "target-relation-created",
+        "[ \"$(is-leader)\" = True ] && relation-set --app topic=t extra-user-roles=admin; exit 0\n",
+    );
+    sim.handler(
+        "req",
+        "connect-client-relation-created",
+        "[ \"$(is-leader)\" = True ] && relation-set --app plugin-url=NOT-REQUIRED; exit 0\n",
+    );
+    sim.handler(
+        "req",
+        "probe",
+        r#"
+t net network-get source --format=yaml
+t netj network-get peer --format=json
+t priv unit-get private-address
+t pub unit-get public-address
+t env sh -c 'echo "$JUJU_API_ADDRESSES"'
+t bags sh -c 'for r in $(relation-ids source) $(relation-ids target) $(relation-ids peer); do for u in $(relation-list -r $r); do relation-get -r $r - $u; done; done'
+"#,
+    );
+    sim.ok(&["add-unit", "prov", "-n", "2"]);
+    sim.ok(&["deploy", "--sim", "kafka", "kafka-a", "-n", "2"]);
+    sim.ok(&["deploy", "--sim", "kafka-connect", "connect", "-n", "2"]);
+    sim.ok(&["integrate", "req:target", "kafka-a"]);
+    sim.ok(&["integrate", "req:connect-client", "connect"]);
+    for u in ["req/0", "req/1"] {
+        sim.ok(&["run", u, "probe"]);
+        let mut seen = vec![];
+        for name in ["net", "netj", "priv", "pub", "env", "bags"] {
+            let (o, e, c) = sim.out(name);
+            assert_eq!(c, 0, "{name}: {e}");
+            seen.extend(ipv4s(&o));
+        }
+        assert!(seen.len() >= 20, "{u}: too few addresses seen: {seen:?}");
+        for a in &seen {
+            assert!(a.starts_with("127."), "{u}: non-loopback address {a}");
+        }
+    }
+    let kafka = sim.app_bag(2, "kafka-a");
+    let connect = sim.app_bag(3, "connect");
+    assert!(
+        kafka["endpoints"].as_str().unwrap().starts_with("127.71."),
+        "{kafka}"
+    );
+    assert!(
+        connect["endpoints"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://127.71."),
+        "{connect}"
+    );
+    let mut all = ipv4s(&sim.ok(&["dump"]));
+    all.extend(ipv4s(&sim.ok(&["status", "--format", "json"])));
+    all.extend(ipv4s(&sim.ok(&["status"])));
+    all.extend(ipv4s(&serde_json::to_string(&sim.hooks_json()).unwrap()));
+    assert!(all.len() > 20, "{all:?}");
+    for a in all {
+        assert!(a.starts_with("127."), "non-loopback address {a}");
+    }
 }

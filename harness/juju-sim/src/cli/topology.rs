@@ -329,10 +329,12 @@ pub(super) fn refresh(model: &mut Model, dir: &Path, mut args: Vec<String>) -> R
         a.charm_source = Some(absolute(Path::new(&p))?);
     }
     let src = a.charm_source.clone().expect("charm app has a source");
+    // Juju's manifest deployer: files of the old charm that the new one does not ship are
+    // deleted, the new charm is written over the dir, files the charm created (ops'
+    // `.unit-state.db`) stay.
     for u in model.units_of(&app) {
         let d = model.units[&u].charm_dir.clone();
-        let _ = std::fs::remove_dir_all(&d);
-        charm::install(&src, &d)?;
+        charm::upgrade(&src, &d)?;
     }
     if let Some(u) = model.units_of(&app).first() {
         let meta = charm::read_meta(&model.units[u].charm_dir)?;

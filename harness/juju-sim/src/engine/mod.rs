@@ -170,6 +170,8 @@ fn run_event(model: &mut Model, dir: &Path, unit: &str, ev: crate::state::Event)
             let mut after = out.after;
             cascade(&before, &mut after, unit);
             *model = after;
+        } else {
+            keep_immediate_writes(model, &out.after, unit);
         }
         model.actions.insert(id, run);
         logs::append_hook(dir, &record);
@@ -181,6 +183,7 @@ fn run_event(model: &mut Model, dir: &Path, unit: &str, ev: crate::state::Event)
         cascade(&before, &mut after, unit);
         *model = after;
     } else {
+        keep_immediate_writes(model, &out.after, unit);
         let u = model.unit_mut(unit)?;
         u.agent = Agent::Error { hook: hook.clone() };
         u.queue.push_front(ev);
@@ -193,6 +196,20 @@ fn run_event(model: &mut Model, dir: &Path, unit: &str, ev: crate::state::Event)
     }
     logs::append_hook(dir, &record);
     Ok(())
+}
+
+/// Writes Juju makes through the API at once instead of buffering them for the hook's commit
+/// (`HookContext.SetUnitStatus`/`SetApplicationStatus`, `SetUnitWorkloadVersion`): they stay
+/// when the hook fails.
+fn keep_immediate_writes(model: &mut Model, after: &Model, unit: &str) {
+    let app = app_of(unit).to_string();
+    if let (Some(u), Some(a)) = (model.units.get_mut(unit), after.units.get(unit)) {
+        u.status = a.status.clone();
+    }
+    if let (Some(m), Some(a)) = (model.apps.get_mut(&app), after.apps.get(&app)) {
+        m.status = a.status.clone();
+        m.version = a.version.clone();
+    }
 }
 
 /// `juju exec`-like: run a command in a hook context on a unit; writes commit on exit 0 and
@@ -219,6 +236,8 @@ pub fn exec(
         let mut after = out.after;
         cascade(&before, &mut after, unit);
         *model = after;
+    } else {
+        keep_immediate_writes(model, &out.after, unit);
     }
     Ok((out.code, out.stdout, out.stderr))
 }

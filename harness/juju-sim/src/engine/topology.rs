@@ -44,7 +44,7 @@ pub fn add_unit(model: &mut Model, model_dir: &Path, app: &str) -> Result<String
         .join(format!("{app}-{n}"))
         .join("charm");
     if let Some(src) = &source {
-        crate::charm::install(src, &charm_dir)?;
+        crate::charm::deploy(src, &charm_dir)?;
     }
     let address = model.new_address();
     model.units.insert(
@@ -60,6 +60,7 @@ pub fn add_unit(model: &mut Model, model_dir: &Path, app: &str) -> Result<String
             ports: Default::default(),
             address: address.clone(),
             dying: false,
+            charm_state: Default::default(),
         },
     );
     model.enqueue(&name, EventKind::Install);

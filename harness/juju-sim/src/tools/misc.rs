@@ -89,14 +89,67 @@ pub fn status_set(t: &mut Tool, argv: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn status_json(s: &Status) -> Value {
+/// One status as jujuc's `toDetails` prints it: `status`, plus `message` and `status-data`
+/// with `--include-data`.
+fn details(s: &Status, include_data: bool) -> Map<String, Value> {
     let mut m = Map::new();
-    m.insert("message".into(), Value::from(s.message.clone()));
     m.insert("status".into(), Value::from(s.status.clone()));
-    m.insert("status-data".into(), Value::Object(Map::new()));
-    Value::Object(m)
+    if include_data {
+        m.insert("message".into(), Value::from(s.message.clone()));
+        m.insert("status-data".into(), Value::Object(Map::new()));
+    }
+    m
 }
 
+/// A unit's status as Juju's state `Unit.Status()` reports it: the agent's error status (the
+/// failed hook) overrides the workload status.
+fn unit_status(u: &crate::state::Unit) -> Status {
+    match &u.agent {
+        crate::state::Agent::Error { hook } => {
+            Status::new("error", &format!("hook failed: \"{hook}\""))
+        }
+        crate::state::Agent::Idle => u.status.clone(),
+    }
+}
+
+/// Juju's `deriveApplicationStatus` severities; an application status nobody has set is the
+/// most severe unit status (the first unit wins a tie).
+fn severity(s: &str) -> u8 {
+    match s {
+        "error" => 100,
+        "blocked" => 90,
+        "waiting" => 80,
+        "maintenance" => 70,
+        "active" => 60,
+        "terminated" => 50,
+        "unknown" => 40,
+        _ => 0,
+    }
+}
+
+/// The application status `status-get --application` reports (juju state
+/// `Application.Status`): the one the leader set, else derived from the units.
+pub fn app_status(model: &crate::state::Model, app: &str) -> Result<Status> {
+    if let Some(s) = &model.app(app)?.status {
+        return Ok(s.clone());
+    }
+    let mut result = Status::new("", "");
+    for u in model.units_of(app) {
+        let us = unit_status(&model.units[&u]);
+        if severity(&us.status) > severity(&result.status) {
+            result = us;
+        }
+    }
+    if result.status.is_empty() {
+        result = Status::new("unknown", "");
+    }
+    Ok(result)
+}
+
+/// `status-get [--include-data] [--application]` as jujuc's status-get.go prints it: the
+/// status string alone for the smart format without `--include-data`; otherwise a map (unit:
+/// `{status[, message, status-data]}`; application: `{"application-status": {…, "units":
+/// {<unit>: {…}}}}`).
 pub fn status_get(t: &mut Tool, argv: &[String], out: &mut String) -> Result<()> {
     let a = parse(
         argv,
@@ -108,6 +161,7 @@ pub fn status_get(t: &mut Tool, argv: &[String], out: &mut String) -> Result<()>
     )?;
     let fmt = a.format()?;
     no_more(&a.pos)?;
+    let include = a.bool("include-data")?;
     let model = &t.cf.model;
     let v = if a.bool("application")? {
         if !t.is_leader() {
@@ -115,28 +169,27 @@ pub fn status_get(t: &mut Tool, argv: &[String], out: &mut String) -> Result<()>
                 "finding application status: this unit is not the leader",
             ));
         }
-        let app = model.app(t.app())?;
-        let mut st = status_json(
-            &app.status
-                .clone()
-                .unwrap_or_else(|| Status::new("unknown", "")),
-        );
-        let mut units = Map::new();
-        for u in model.units_of(t.app()) {
-            units.insert(u.clone(), status_json(&model.units[&u].status));
+        let st = app_status(model, t.app())?;
+        if !include && fmt == "smart" {
+            Value::from(st.status)
+        } else {
+            let mut d = details(&st, include);
+            let mut units = Map::new();
+            for u in model.units_of(t.app()) {
+                let us = unit_status(&model.units[&u]);
+                units.insert(u.clone(), Value::Object(details(&us, include)));
+            }
+            d.insert("units".into(), Value::Object(units));
+            let mut top = Map::new();
+            top.insert("application-status".into(), Value::Object(d));
+            Value::Object(top)
         }
-        st.as_object_mut()
-            .expect("object")
-            .insert("units".into(), Value::Object(units));
-        let mut top = Map::new();
-        top.insert("application-status".into(), st);
-        Value::Object(top)
     } else {
         let s = &model.unit(t.unit())?.status;
-        if a.bool("include-data")? {
-            status_json(s)
-        } else {
+        if !include && fmt == "smart" {
             Value::from(s.status.clone())
+        } else {
+            Value::Object(details(s, include))
         }
     };
     out.push_str(&emit(&v, fmt));
@@ -285,11 +338,29 @@ pub fn port(t: &mut Tool, argv: &[String], open: bool) -> Result<()> {
     Ok(())
 }
 
+/// Sort key of a port spec as Juju's `PortRange.LessThan`: protocol, then from, then to.
+fn port_key(spec: &str) -> (String, u32, u32) {
+    let (range, proto) = spec.split_once('/').unwrap_or(("", spec));
+    let (from, to) = range.split_once('-').unwrap_or((range, range));
+    (
+        proto.to_string(),
+        from.parse().unwrap_or(0),
+        to.parse().unwrap_or(0),
+    )
+}
+
+/// `opened-ports [--endpoints]`: the ports opened when the hook started (pending
+/// open-port/close-port commit with the hook), sorted as Juju sorts them; with `--endpoints`
+/// each is followed by ` (*)` (every port here applies to all endpoints).
 pub fn opened_ports(t: &mut Tool, argv: &[String], out: &mut String) -> Result<()> {
     let a = parse(argv, &[FORMAT, flag(&["endpoints"], false)])?;
     let fmt = a.format()?;
     no_more(&a.pos)?;
-    let ports: Vec<String> = t.cf.model.unit(t.unit())?.ports.iter().cloned().collect();
+    let mut ports = t.cf.ctx.ports_at_start.clone();
+    ports.sort_by_key(|p| port_key(p));
+    if a.bool("endpoints")? {
+        ports = ports.into_iter().map(|p| format!("{p} (*)")).collect();
+    }
     out.push_str(&emit(&Value::from(ports), fmt));
     Ok(())
 }

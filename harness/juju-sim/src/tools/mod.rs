@@ -1,12 +1,16 @@
 //! Hook tools: one multi-call entry point (`argv[0]`'s basename picks the tool) implementing
-//! Juju's jujuc commands with their flags, `--format` output shapes, `ERROR <msg>` texts and exit
-//! codes (2 for flag/argument errors, 1 for run errors) per spec/juju.md §4. A tool finds its
-//! hook through `JUJU_SIM_MODEL` + `JUJU_CONTEXT_ID` and reads/writes the hook's copy of the model.
+//! every hook tool of a Juju 3.6 machine unit (jujuc's `server.go` command registry) with their
+//! flags, `--format` output shapes, `ERROR <msg>` texts and exit codes (2 for flag/argument
+//! errors, 1 for run errors). Tools for features the emulator does not model answer as Juju
+//! does when the feature is absent (`absent`). A tool finds its hook through `JUJU_SIM_MODEL` +
+//! `JUJU_CONTEXT_ID` and reads/writes the hook's copy of the model.
 
+mod absent;
 mod action;
 mod misc;
 mod relation;
 mod secret;
+mod unit;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -17,37 +21,67 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::runner::{ctx_path, CtxFile};
 
-/// Every tool name the tools dir links to the juju-sim binary.
+/// Every hook tool of a Juju 3.6 machine unit, as jujuc's `server.go` registers them (base,
+/// storage, leader, resource, payload, secret and action commands); the tools dir links each
+/// to the juju-sim binary.
 pub const TOOL_NAMES: &[&str] = &[
+    // base commands
+    "close-port",
+    "config-get",
+    "juju-log",
+    "open-port",
+    "opened-ports",
+    "relation-get",
     "relation-ids",
     "relation-list",
-    "relation-get",
+    "relation-model-get",
     "relation-set",
-    "config-get",
-    "is-leader",
-    "status-set",
+    "unit-get",
+    "add-metric",
+    "juju-reboot",
     "status-get",
-    "secret-get",
-    "secret-set",
+    "status-set",
+    "network-get",
+    "application-version-set",
+    "k8s-spec-set",
+    "k8s-spec-get",
+    "k8s-raw-set",
+    "k8s-raw-get",
+    "pod-spec-set",
+    "pod-spec-get",
+    "goal-state",
+    "credential-get",
+    "state-get",
+    "state-delete",
+    "state-set",
+    // secret commands
     "secret-add",
+    "secret-set",
+    "secret-remove",
+    "secret-get",
     "secret-info-get",
     "secret-grant",
     "secret-revoke",
-    "secret-remove",
     "secret-ids",
+    // storage commands
+    "storage-add",
+    "storage-get",
+    "storage-list",
+    // leader commands
+    "is-leader",
+    "leader-get",
+    "leader-set",
+    // resource commands
+    "resource-get",
+    // payload commands
+    "payload-register",
+    "payload-unregister",
+    "payload-status-set",
+    // action commands
     "action-get",
     "action-set",
     "action-fail",
     "action-log",
-    "juju-log",
-    "application-version-set",
-    "leader-get",
-    "leader-set",
-    "open-port",
-    "close-port",
-    "opened-ports",
-    "relation-model-get",
-    "network-get",
 ];
 
 /// The running hook as a tool sees it.
@@ -218,6 +252,18 @@ pub fn emit(v: &Value, format: &str) -> String {
     }
 }
 
+/// Content of a `--file` argument: `-` is stdin.
+pub fn read_file_arg(file: &str) -> Result<String> {
+    if file == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+            .map_err(|e| Error::io("stdin", e))?;
+        Ok(s)
+    } else {
+        std::fs::read_to_string(file).map_err(|e| Error::io(file, e))
+    }
+}
+
 /// Reject extra positional arguments the way jujuc does.
 pub fn no_more(pos: &[String]) -> Result<()> {
     if pos.is_empty() {
@@ -280,6 +326,23 @@ fn run(t: &mut Tool, tool: &str, argv: &[String], out: &mut String) -> Result<()
         "opened-ports" => misc::opened_ports(t, argv, out),
         "relation-model-get" => relation::model_get(t, argv, out),
         "network-get" => relation::network_get(t, argv, out),
+        "unit-get" => unit::unit_get(t, argv, out),
+        "goal-state" => unit::goal_state(t, argv, out),
+        "state-get" => unit::state_get(t, argv, out),
+        "state-set" => unit::state_set(t, argv),
+        "state-delete" => unit::state_delete(t, argv),
+        "storage-list" => unit::storage_list(t, argv, out),
+        "storage-get" => unit::storage_get(t, argv, out),
+        "storage-add" => unit::storage_add(t, argv),
+        "resource-get" => absent::resource_get(t, argv),
+        "credential-get" => absent::credential_get(t, argv),
+        "add-metric" => absent::add_metric(t, argv),
+        "juju-reboot" => absent::juju_reboot(t, argv),
+        "k8s-spec-set" | "pod-spec-set" | "k8s-raw-set" => absent::spec_set(t, tool, argv),
+        "k8s-spec-get" | "pod-spec-get" | "k8s-raw-get" => absent::spec_get(t, argv),
+        "payload-register" => absent::payload_register(t, argv),
+        "payload-unregister" => absent::payload_unregister(t, argv),
+        "payload-status-set" => absent::payload_status_set(t, argv),
         other => Err(Error::usage(format!("unknown hook tool {other:?}"))),
     }
 }

@@ -230,7 +230,13 @@ pub fn model_get(t: &mut Tool, argv: &[String], out: &mut String) -> Result<()> 
     Ok(())
 }
 
-/// `network-get [-r ID] BINDING` → the unit's single address in Juju's shape.
+/// The CIDR of the subnet unit addresses live in (`lo`'s 127.0.0.0/8).
+const UNIT_SUBNET: &str = "127.0.0.0/8";
+
+/// `network-get [-r ID] BINDING [--bind-address] [--ingress-address] [--egress-subnets]
+/// [--primary-address]` as jujuc's network-get.go prints it, for the unit's one (loopback)
+/// address on interface `lo`. An unknown binding has no network config: `no network config
+/// found for binding "<name>"` (exit 1).
 pub fn network_get(t: &mut Tool, argv: &[String], out: &mut String) -> Result<()> {
     let a = parse(
         argv,
@@ -248,30 +254,71 @@ pub fn network_get(t: &mut Tool, argv: &[String], out: &mut String) -> Result<()
     let Some(binding) = a.pos.first() else {
         return Err(Error::usage("no arguments specified"));
     };
+    if binding.is_empty() {
+        return Err(Error::usage("no binding name specified"));
+    }
     no_more(&a.pos[1..])?;
     let meta = &t.cf.model.app(t.app())?.meta;
-    if meta.endpoint(binding).is_none() {
+    if meta.endpoint(binding).is_none() && !meta.extra_bindings.contains(binding) {
         return Err(Error::run(format!(
-            "undefined for unit charm: endpoint {binding:?} not valid"
+            "no network config found for binding {binding:?}"
         )));
     }
     let addr = t.cf.model.unit(t.unit())?.address.clone();
-    let v = if a.bool("primary-address")? || a.bool("ingress-address")? || a.bool("bind-address")? {
+    let egress = vec![Value::from(format!("{addr}/32"))];
+    let mut keys: Vec<(&str, Value)> = vec![];
+    if a.bool("bind-address")? {
+        keys.push(("bind-address", Value::from(addr.clone())));
+    }
+    if a.bool("ingress-address")? {
+        keys.push(("ingress-address", Value::from(addr.clone())));
+    }
+    if a.bool("egress-subnets")? {
+        keys.push(("egress-subnets", Value::Array(egress.clone())));
+    }
+    let v = if a.bool("primary-address")? {
+        if !keys.is_empty() {
+            return Err(Error::run(
+                "--primary-address must be the only flag specified",
+            ));
+        }
         Value::from(addr)
-    } else if a.bool("egress-subnets")? {
-        Value::from(format!("{addr}/32"))
+    } else if keys.len() == 1 {
+        keys.remove(0).1
+    } else if !keys.is_empty() {
+        Value::Object(keys.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
     } else {
-        serde_json::json!({
-            "bind-addresses": [{
-                "mac-address": "",
-                "interface-name": "eth0",
-                "addresses": [{"hostname": "", "value": addr, "cidr": format!("{addr}/32"), "address": addr}],
-                "macaddress": "",
-                "interfacename": "eth0",
-            }],
-            "egress-subnets": [format!("{addr}/32")],
-            "ingress-addresses": [addr],
-        })
+        // JSON leaves out the YAML-only copies (`macaddress`, `interfacename`, `address`).
+        let yaml = fmt != "json";
+        let mut address = Map::new();
+        address.insert("hostname".into(), Value::from(""));
+        address.insert("value".into(), Value::from(addr.clone()));
+        address.insert("cidr".into(), Value::from(UNIT_SUBNET));
+        if yaml {
+            address.insert("address".into(), Value::from(addr.clone()));
+        }
+        let mut iface = Map::new();
+        iface.insert("mac-address".into(), Value::from(""));
+        iface.insert("interface-name".into(), Value::from("lo"));
+        iface.insert(
+            "addresses".into(),
+            Value::Array(vec![Value::Object(address)]),
+        );
+        if yaml {
+            iface.insert("macaddress".into(), Value::from(""));
+            iface.insert("interfacename".into(), Value::from("lo"));
+        }
+        let mut m = Map::new();
+        m.insert(
+            "bind-addresses".into(),
+            Value::Array(vec![Value::Object(iface)]),
+        );
+        m.insert("egress-subnets".into(), Value::Array(egress));
+        m.insert(
+            "ingress-addresses".into(),
+            Value::Array(vec![Value::from(addr)]),
+        );
+        Value::Object(m)
     };
     out.push_str(&emit(&v, fmt));
     Ok(())
