@@ -37,11 +37,7 @@ pub fn run(args: &[String]) -> Result<Vec<PathBuf>, String> {
             BINARY,
         ],
     )?;
-    let binary = root()
-        .join("target")
-        .join(TARGET)
-        .join("release")
-        .join(BINARY);
+    let binary = target_dir().join(TARGET).join("release").join(BINARY);
     let platforms = platforms(&root().join("charmcraft.yaml"))?;
     let name = charm_name(&root().join("metadata.yaml"))?;
     let mut written = Vec::new();
@@ -52,6 +48,14 @@ pub fn run(args: &[String]) -> Result<Vec<PathBuf>, String> {
         written.push(path);
     }
     Ok(written)
+}
+
+/// Cargo's target directory: `$CARGO_TARGET_DIR` (relative to the workspace) or `target`.
+fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => root().join(dir),
+        None => root().join("target"),
+    }
 }
 
 /// The platform keys of charmcraft.yaml, e.g. `ubuntu@22.04:amd64`.
