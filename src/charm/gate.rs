@@ -1,28 +1,59 @@
 //! The Juju-side gate of a pass: every reason to stop before Connect (missing relation,
-//! invalid option, incomplete relation data) as a status naming the cause, or everything the
-//! pass needs (desired connectors, ownership, the Connect relation's data). Pure.
+//! invalid option, incomplete relation data) as a typed [`Hold`], or everything the pass needs
+//! (desired connectors, ownership, the Connect relation's data). Pure.
 
 use super::heal::Policy;
 use super::Snapshot;
 use crate::juju::{Status, StatusKind};
-use crate::mirror::{desired, model_uuid_hex, Cluster, DesiredConnector, Inputs};
-use crate::plan::Owner;
+use crate::mirror::{connector_name, desired, model_uuid_hex, Cluster, ConnectorKind};
+use crate::mirror::{DesiredConnector, Inputs};
+use crate::plan::{HoldReason, Owner};
 use crate::relations::{CaSource, ConnectData, KafkaData, Related};
 
 /// Everything needed to talk to Connect, once the Juju side is complete.
+#[derive(Debug, Clone)]
 pub(super) struct Ready {
     pub(super) desired: Vec<DesiredConnector>,
     pub(super) owner: Owner,
     /// The connect-client relation's data, trusting also the `receive-ca-cert` CAs.
     pub(super) connect: ConnectData,
-    /// Aliases of `source` relations whose data is incomplete: their connectors are held.
-    pub(super) held_sources: Vec<String>,
+    /// Connectors of `source` relations whose data is incomplete: held, never planned.
+    pub(super) held: Vec<String>,
     /// Status note for those.
     pub(super) waiting_note: Option<String>,
     pub(super) pairs: Vec<String>,
-    pub(super) connect_relation_id: u64,
-    pub(super) uuid_hex: String,
     pub(super) policy: Policy,
+}
+
+/// Why a pass stops before Connect. Never a reason to delete anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hold {
+    /// These required endpoints have no relation.
+    Missing(Vec<&'static str>),
+    /// An option or the rendered connectors are invalid (the message names the cause).
+    Invalid(String),
+    /// A related application has not sent everything yet (the message says what).
+    Incomplete(String),
+}
+
+impl Hold {
+    pub fn status(&self) -> Status {
+        match self {
+            Hold::Missing(names) => Status::new(
+                StatusKind::Blocked,
+                format!("missing relation(s): {} (juju integrate)", names.join(", ")),
+            ),
+            Hold::Invalid(why) => Status::new(StatusKind::Blocked, why.clone()),
+            Hold::Incomplete(why) => Status::new(StatusKind::Waiting, why.clone()),
+        }
+    }
+
+    pub fn reason(&self) -> HoldReason {
+        match self {
+            Hold::Invalid(_) => HoldReason::InvalidInput,
+            Hold::Missing(_) | Hold::Incomplete(_) => HoldReason::InputsIncomplete,
+        }
+    }
 }
 
 fn cluster(r: &Related<KafkaData>, data: &KafkaData) -> Cluster {
@@ -36,70 +67,59 @@ fn cluster(r: &Related<KafkaData>, data: &KafkaData) -> Cluster {
     }
 }
 
-/// The Juju-side gate: every reason to stop before Connect, as a status naming the cause.
-pub(super) fn gate(s: &Snapshot) -> Result<Ready, Status> {
-    let mut missing = Vec::new();
-    if s.sources.is_empty() {
-        missing.push("source");
-    }
-    if s.target.is_none() {
-        missing.push("target");
-    }
-    if s.connect.is_none() {
-        missing.push("connect-client");
-    }
-    if !missing.is_empty() {
-        return Err(Status::new(
-            StatusKind::Blocked,
-            format!(
-                "missing relation(s): {} (juju integrate)",
-                missing.join(", ")
-            ),
-        ));
-    }
+/// The data of a relation that has answered, or why not (`<app> (<endpoint>): <why>`).
+fn answered<'a, T>(r: &'a Related<T>, endpoint: &str) -> Result<&'a T, Hold> {
+    r.data
+        .as_ref()
+        .map_err(|e| Hold::Incomplete(format!("{} ({endpoint}): {e}", r.app)))
+}
+
+/// The Juju-side gate: every reason to stop before Connect, as a typed hold.
+pub(super) fn gate(s: &Snapshot) -> Result<Ready, Hold> {
+    let (target_rel, connect_rel) = match (s.sources.is_empty(), &s.target, &s.connect) {
+        (false, Some(t), Some(c)) => (t, c),
+        (no_source, t, c) => {
+            let missing = [
+                (no_source, "source"),
+                (t.is_none(), "target"),
+                (c.is_none(), "connect-client"),
+            ];
+            return Err(Hold::Missing(
+                missing
+                    .iter()
+                    .filter(|(m, _)| *m)
+                    .map(|(_, n)| *n)
+                    .collect(),
+            ));
+        }
+    };
     let config = s
         .config
         .as_ref()
-        .map_err(|e| Status::new(StatusKind::Blocked, e.to_string()))?;
-    let policy = s
-        .auto_restart
-        .clone()
-        .map_err(|e| Status::new(StatusKind::Blocked, e))?;
-    let connect_rel = s.connect.as_ref().expect("checked above");
-    let connect = connect_rel.data.as_ref().map_err(|e| {
-        Status::new(
-            StatusKind::Waiting,
-            format!("{} (connect-client): {e}", connect_rel.app),
-        )
-    })?;
-    let target_rel = s.target.as_ref().expect("checked above");
-    let target = target_rel.data.as_ref().map_err(|e| {
-        Status::new(
-            StatusKind::Waiting,
-            format!("{} (target): {e}", target_rel.app),
-        )
-    })?;
+        .map_err(|e| Hold::Invalid(e.to_string()))?;
+    let policy = s.auto_restart.clone().map_err(Hold::Invalid)?;
+    let connect = answered(connect_rel, "connect-client")?;
+    let target = answered(target_rel, "target")?;
 
-    let mut sources = Vec::new();
-    let mut held = Vec::new();
-    let mut notes = Vec::new();
+    let (mut sources, mut held_aliases, mut notes) = (Vec::new(), Vec::new(), Vec::new());
     for r in &s.sources {
         match &r.data {
             Ok(d) => sources.push(cluster(r, d)),
             Err(e) => {
-                held.push(r.app.clone());
+                held_aliases.push(r.app.clone());
                 notes.push(format!("{} (source): {e}", r.app));
             }
         }
     }
     if sources.is_empty() {
-        return Err(Status::new(StatusKind::Waiting, notes.join("; ")));
+        return Err(Hold::Incomplete(notes.join("; ")));
     }
     sources.sort_by(|a, b| a.alias.cmp(&b.alias));
     let pairs = sources
         .iter()
         .map(|c| format!("{} -> {}", c.alias, target_rel.app))
         .collect();
+    let invalid = |e: crate::mirror::MirrorError| Hold::Invalid(e.to_string());
     let inputs = Inputs {
         config: config.clone(),
         sources,
@@ -107,9 +127,15 @@ pub(super) fn gate(s: &Snapshot) -> Result<Ready, Status> {
         connect_relation_id: connect_rel.rel.id,
         model_uuid: s.model_uuid.clone(),
     };
-    let desired = desired(&inputs).map_err(|e| Status::new(StatusKind::Blocked, e.to_string()))?;
-    let owner = Owner::new(connect_rel.rel.id, &s.model_uuid)
-        .map_err(|e| Status::new(StatusKind::Blocked, e.to_string()))?;
+    let desired = desired(&inputs).map_err(invalid)?;
+    let owner = Owner::new(connect_rel.rel.id, &s.model_uuid).map_err(invalid)?;
+    let uuid_hex = model_uuid_hex(&s.model_uuid).map_err(invalid)?;
+    let held = held_aliases
+        .iter()
+        .flat_map(|alias| {
+            ConnectorKind::ALL.map(|k| connector_name(k, alias, connect_rel.rel.id, &uuid_hex))
+        })
+        .collect();
     let mut connect = connect.clone();
     for b in &s.ca_bundles {
         connect.trust(CaSource::Transfer(b.app.clone()), &b.certs);
@@ -118,12 +144,9 @@ pub(super) fn gate(s: &Snapshot) -> Result<Ready, Status> {
         desired,
         owner,
         connect,
-        held_sources: held,
+        held,
         waiting_note: (!notes.is_empty()).then(|| notes.join("; ")),
         pairs,
-        connect_relation_id: connect_rel.rel.id,
-        uuid_hex: model_uuid_hex(&s.model_uuid)
-            .map_err(|e| Status::new(StatusKind::Blocked, e.to_string()))?,
         policy,
     })
 }
@@ -131,5 +154,5 @@ pub(super) fn gate(s: &Snapshot) -> Result<Ready, Status> {
 /// The connectors this application should run, or the status saying why they cannot be
 /// computed (the same gate every pass goes through).
 pub fn desired_connectors(s: &Snapshot) -> Result<Vec<DesiredConnector>, Status> {
-    gate(s).map(|r| r.desired)
+    gate(s).map(|r| r.desired).map_err(|h| h.status())
 }

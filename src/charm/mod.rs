@@ -8,23 +8,26 @@ pub mod actions;
 mod apply;
 pub mod clock;
 pub mod connect_port;
+pub mod decide;
 mod gate;
 pub mod heal;
 pub mod observe;
 pub mod peer;
 pub mod port;
+mod publish;
 pub mod report;
 pub mod status;
 
 use crate::juju::{Event, EventKind, HookTools, Status, StatusKind, ToolError};
-use crate::mirror::{connector_name, ConnectorKind, DesiredConnector};
-use crate::plan::{plan_with, Action, Actual, HoldReason, Plan, Reason, Requests, RestartRequest};
+use crate::mirror::DesiredConnector;
+use crate::plan::{plan_with, Action, Actual, HoldReason, Plan, Requests};
 use apply::apply;
+use decide::decide;
 pub use gate::desired_connectors;
 use gate::gate;
-use heal::{Health, Record, Verdict};
+use heal::Verdict;
 pub use observe::{observe, Snapshot};
-use peer::{PeerState, Since};
+use peer::PeerState;
 pub use port::{ConnectApi, ConnectFactory, ConnectFailure, FailureKind};
 use std::collections::{BTreeMap, BTreeSet};
 use thiserror::Error;
@@ -129,6 +132,7 @@ pub fn run_at(
     match &event.kind {
         EventKind::Action(name) => actions::run(name, &snapshot, tools, connect),
         _ => {
+            publish::publish(tools, &snapshot)?;
             let outcome = run_pass(&snapshot, connect, &Pass::hook(snapshot.leader));
             finish(&snapshot, tools, &outcome, None)
         }
@@ -158,19 +162,13 @@ fn finish(
     Ok(())
 }
 
-/// The whole pass after observe: gate, read Connect, decide auto-restarts, plan, apply when
-/// `pass.write`, and compute the status. The only code that writes to Connect is [`apply`].
+/// The whole pass after observe: gate → read Connect → decide → plan → validate/apply (when
+/// `pass.write`) → re-read → status. The decisions are [`decide`]'s and the plan's, both pure;
+/// the only code that writes to Connect is [`apply`].
 pub fn run_pass(s: &Snapshot, connect: ConnectFactory, pass: &Pass) -> Outcome {
     let ready = match gate(s) {
         Ok(r) => r,
-        Err(status) => {
-            let missing = s.sources.is_empty() || s.target.is_none() || s.connect.is_none();
-            let hold = match status.kind {
-                StatusKind::Blocked if !missing => HoldReason::InvalidInput,
-                _ => HoldReason::InputsIncomplete,
-            };
-            return Outcome::stop(status, hold);
-        }
+        Err(hold) => return Outcome::stop(hold.status(), hold.reason()),
     };
     let unreachable = |e: ConnectFailure| status::connect_failure(&e, &ready.connect, &s.app);
     let api = match connect(&ready.connect) {
@@ -182,8 +180,12 @@ pub fn run_pass(s: &Snapshot, connect: ConnectFactory, pass: &Pass) -> Outcome {
     // lets the client read Connect once in the steady state.
     let expected: Vec<&str> = ready.desired.iter().map(|d| d.name.as_str()).collect();
     let ours = |n: &str| ready.owner.owns(n);
-    let mut actual = match api.list_for(&expected, &ours) {
-        Ok(a) => redacted(a, &secrets),
+    let read = || {
+        api.list_for(&expected, &ours)
+            .map(|a| redacted(a, &secrets))
+    };
+    let mut actual = match read() {
+        Ok(a) => a,
         Err(e) => {
             let mut o = Outcome::stop(unreachable(e), HoldReason::ConnectUnavailable);
             o.desired = ready.desired.clone();
@@ -191,80 +193,22 @@ pub fn run_pass(s: &Snapshot, connect: ConnectFactory, pass: &Pass) -> Outcome {
             return o;
         }
     };
-    // Connectors of a source whose relation is still there but incomplete are held: not in
-    // the desired set, and not deleted either.
-    let held_names: Vec<String> = ready
-        .held_sources
-        .iter()
-        .flat_map(|alias| {
-            [
-                ConnectorKind::Source,
-                ConnectorKind::Checkpoint,
-                ConnectorKind::Heartbeat,
-            ]
-            .map(|k| connector_name(k, alias, ready.connect_relation_id, &ready.uuid_hex))
-        })
-        .collect();
-    let mut plannable = actual.clone();
-    plannable.connectors.retain(|n, _| !held_names.contains(n));
-
-    let desired_names: BTreeSet<&str> = ready.desired.iter().map(|d| d.name.as_str()).collect();
-    let mut peer = s.peer.as_ref().map(|p| p.state.clone());
-    let mut requests = pass.requests.clone();
-    requests.intent = peer.as_ref().map(|p| p.intent.clone()).unwrap_or_default();
-    requests
-        .intent
-        .retain(|n, _| desired_names.contains(n.as_str()));
-    let heal_now = s.leader && (pass.write || pass.dry_run);
-    let mut verdicts = BTreeMap::new();
-    if let Some(p) = peer.as_mut() {
-        for d in &ready.desired {
-            let Some(a) = plannable.connectors.get(&d.name) else {
-                continue;
-            };
-            if pass.write {
-                track_condition(p, d, a, s.now);
-            }
-            if requests.intent.contains_key(&d.name) {
-                continue; // the operator holds it: never auto-restarted
-            }
-            if requests.restart.contains_key(&d.name) {
-                // A restart by hand starts the count again.
-                if pass.write {
-                    p.restarts.remove(&d.name);
-                }
-                continue;
-            }
-            let record = p.restarts.get(&d.name).cloned().unwrap_or_default();
-            let (verdict, next) = heal::step(&record, Health::of(a), s.now, ready.policy);
-            if heal_now && matches!(verdict, Verdict::RestartNow { .. }) {
-                requests.restart.insert(
-                    d.name.clone(),
-                    RestartRequest {
-                        include_tasks: true,
-                        only_failed: true,
-                        reason: Reason::AutoRestart,
-                    },
-                );
-            }
-            if pass.write {
-                if next == Record::default() {
-                    p.restarts.remove(&d.name);
-                } else {
-                    p.restarts.insert(d.name.clone(), next);
-                }
-            }
-            if verdict != Verdict::Fine {
-                verdicts.insert(d.name.clone(), verdict);
-            }
-        }
-        if pass.write {
-            p.retain_connectors(|n| desired_names.contains(n) || held_names.iter().any(|h| h == n));
-            p.last_reconcile = Some(s.now);
-        }
-    }
-    let the_plan = plan_with(&ready.desired, &plannable, &ready.owner, &requests);
-
+    let decision = decide(&decide::Inputs {
+        desired: &ready.desired,
+        held: &ready.held,
+        actual: &actual,
+        peer: s.peer.as_ref().map(|p| &p.state),
+        pass,
+        leader: s.leader,
+        now: s.now,
+        policy: ready.policy,
+    });
+    let the_plan = plan_with(
+        &ready.desired,
+        &decision.plannable,
+        &ready.owner,
+        &decision.requests,
+    );
     let mut outcome = Outcome {
         status: Status::new(StatusKind::Active, ""),
         desired: ready.desired.clone(),
@@ -274,19 +218,12 @@ pub fn run_pass(s: &Snapshot, connect: ConnectFactory, pass: &Pass) -> Outcome {
         applied: Vec::new(),
         apply_error: None,
         validation: Vec::new(),
-        verdicts,
-        peer: if pass.write { peer.clone() } else { None },
+        verdicts: decision.verdicts.clone(),
+        peer: decision.peer.clone(),
     };
     if pass.dry_run {
-        outcome.validation = the_plan
-            .steps
-            .iter()
-            .filter(|st| st.action.writes_config())
-            .filter_map(|st| ready.desired.iter().find(|d| d.name == st.name))
-            .map(|d| (d.name.clone(), api.validate(d).map_err(|e| e.to_string())))
-            .collect();
+        outcome.validation = validate_all(api.as_ref(), &the_plan, &ready.desired);
     }
-    let mut restarted = BTreeSet::new();
     if pass.write && !the_plan.steps.is_empty() {
         match apply(api.as_ref(), &the_plan, &ready.desired) {
             Ok(lines) => outcome.applied = lines,
@@ -295,21 +232,13 @@ pub fn run_pass(s: &Snapshot, connect: ConnectFactory, pass: &Pass) -> Outcome {
                 outcome.apply_error = Some(status);
             }
         }
-        restarted = the_plan
-            .steps
-            .iter()
-            .filter(|st| matches!(st.action, Action::Restart { .. }))
-            .map(|st| st.name.clone())
-            .collect();
         if !outcome.applied.is_empty() {
-            if let Ok(a) = api.list_for(&expected, &ours) {
-                actual = redacted(a, &secrets);
+            if let Ok(a) = read() {
+                actual = a;
             }
         }
     }
     actual.connectors.retain(|n, _| ready.owner.owns(n));
-    let no_since = BTreeMap::new();
-    let since = peer.as_ref().map_or(&no_since, |p| &p.since);
     outcome.status = outcome.apply_error.clone().unwrap_or_else(|| {
         status::from_connectors(&status::Inputs {
             desired: &ready.desired,
@@ -317,10 +246,10 @@ pub fn run_pass(s: &Snapshot, connect: ConnectFactory, pass: &Pass) -> Outcome {
             pairs: &ready.pairs,
             pending: !pass.write && !the_plan.steps.is_empty(),
             waiting_note: ready.waiting_note.as_deref(),
-            intent: &requests.intent,
+            intent: &decision.requests.intent,
             verdicts: &outcome.verdicts,
-            restarted: &restarted,
-            since,
+            restarted: &restarted_by(pass, &the_plan),
+            since: &decision.since,
             now: s.now,
             app: &s.app,
             max_restarts: ready.policy.max,
@@ -329,6 +258,29 @@ pub fn run_pass(s: &Snapshot, connect: ConnectFactory, pass: &Pass) -> Outcome {
     outcome.plan = Some(the_plan);
     outcome.actual = Some(actual);
     outcome
+}
+
+/// Connect's validation of every config the plan would PUT (the `plan` action's dry run).
+fn validate_all(
+    api: &dyn ConnectApi,
+    plan: &Plan,
+    desired: &[DesiredConnector],
+) -> Vec<(String, Result<Vec<String>, String>)> {
+    plan.steps
+        .iter()
+        .filter(|st| st.action.writes_config())
+        .filter_map(|st| desired.iter().find(|d| d.name == st.name))
+        .map(|d| (d.name.clone(), api.validate(d).map_err(|e| e.to_string())))
+        .collect()
+}
+
+/// The connectors a writing pass restarted (their status says so).
+fn restarted_by(pass: &Pass, plan: &Plan) -> BTreeSet<String> {
+    plan.steps
+        .iter()
+        .filter(|st| pass.write && matches!(st.action, Action::Restart { .. }))
+        .map(|st| st.name.clone())
+        .collect()
 }
 
 /// Connect's traces with every secret the snapshot knows redacted (the client already
@@ -347,23 +299,4 @@ fn redacted(mut actual: Actual, secrets: &[crate::secret::Secret]) -> Actual {
         }
     }
     actual
-}
-
-/// Keeps the start time of the waiting condition a connector is in (leader only).
-fn track_condition(
-    p: &mut PeerState,
-    d: &DesiredConnector,
-    a: &crate::plan::ActualConnector,
-    now: u64,
-) {
-    match status::condition(d, a) {
-        None => {
-            p.since.remove(&d.name);
-        }
-        Some(what) => {
-            if p.since.get(&d.name).map(|x| &x.what) != Some(&what) {
-                p.since.insert(d.name.clone(), Since { what, at: now });
-            }
-        }
-    }
 }

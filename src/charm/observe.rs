@@ -1,7 +1,5 @@
-//! One pass over Juju: everything a pass needs, read once per hook (design.md §2).
-//!
-//! The leader also (re)writes our relation requests here, idempotently, so a request lost to a
-//! crash or a failed hook is sent on the next hook whatever that hook is.
+//! One pass over Juju: everything a pass needs, read once per hook (design.md §2). Reads
+//! only; our relation requests are written by [`super::publish`].
 
 use super::heal::Policy;
 use super::peer::{self, Peer};
@@ -124,12 +122,7 @@ pub fn observe(event: &Event, tools: &dyn HookTools, now: u64) -> Result<Snapsho
         let mut out = Vec::new();
         for rel in live_relations(tools, event, endpoint)? {
             let app = remote_app(tools, event, &rel)?;
-            let related = kafka_client::read(tools, &rel, &app)?;
-            // A provider that answered has our request; only check (and re-send) it until then.
-            if leader && related.data.is_err() {
-                kafka_client::ensure_request(tools, &rel, &event.app, &event.unit)?;
-            }
-            out.push(related);
+            out.push(kafka_client::read(tools, &rel, &app)?);
         }
         Ok(out)
     };
@@ -143,14 +136,10 @@ pub fn observe(event: &Event, tools: &dyn HookTools, now: u64) -> Result<Snapsho
     if let Some(rel) = connect_rel {
         if !departing(tools, event, &rel)? {
             let app = remote_app(tools, event, &rel)?;
-            let related = connect_client::read(tools, &rel, &app)?;
-            if leader && related.data.is_err() {
-                connect_client::ensure_request(tools, &rel, &event.app, &event.unit)?;
-            }
-            connect = Some(related);
+            connect = Some(connect_client::read(tools, &rel, &app)?);
         }
     }
-    let ca_bundles = read_ca_bundles(tools, event, leader)?;
+    let ca_bundles = read_ca_bundles(tools, event)?;
     Ok(Snapshot {
         leader,
         app: event.app.clone(),
@@ -167,22 +156,15 @@ pub fn observe(event: &Event, tools: &dyn HookTools, now: u64) -> Result<Snapsho
     })
 }
 
-/// The CAs of every live `receive-ca-cert` relation; the leader (re)sends our `version` until
-/// the provider has answered. What a provider sent but we refuse is logged, naming it.
-fn read_ca_bundles(
-    tools: &dyn HookTools,
-    event: &Event,
-    leader: bool,
-) -> Result<Vec<CaBundle>, ToolError> {
+/// The CAs of every live `receive-ca-cert` relation. What a provider sent but we refuse is
+/// logged, naming it.
+fn read_ca_bundles(tools: &dyn HookTools, event: &Event) -> Result<Vec<CaBundle>, ToolError> {
     let mut out = Vec::new();
     for rel in live_relations(tools, event, CA_ENDPOINT)? {
         let app = remote_app(tools, event, &rel)?;
         let bundle = certificate_transfer::read(tools, &rel, &app)?;
         for why in &bundle.refused {
             tracing::warn!("{CA_ENDPOINT}:{} ({app}): not trusted: {why}", rel.id);
-        }
-        if leader && bundle.certs.is_empty() && bundle.refused.is_empty() {
-            certificate_transfer::ensure_request(tools, &rel, &event.app, &event.unit)?;
         }
         out.push(bundle);
     }

@@ -81,6 +81,9 @@ impl ConnectClient {
                     req = req.json(b);
                 }
                 let failure = match req.send().await {
+                    // The budget, not Connect, cut this retry short: the previous attempt's
+                    // failure is the one worth reporting.
+                    Err(e) if e.is_timeout() && self.budget.is_exhausted() && attempts > 1 => break,
                     Err(e) => match CertProblem::of(&e) {
                         Some(problem) => Failure::Certificate(problem),
                         None => Failure::Transient(format!(
