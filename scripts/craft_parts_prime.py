@@ -78,16 +78,16 @@ def use_machine_rust(parts: dict) -> None:
         channel = str(part.get("rust-channel") or "")
         if not channel or channel == "none":
             continue
-        print(
-            f"craft_parts_prime: part {name}: rust-channel {channel} -> none, "
-            f"RUSTUP_TOOLCHAIN={channel} (the machine's installed {channel} toolchain)",
-            file=sys.stderr,
-        )
         if not toolchain_installed(channel):
             raise MissingPrerequisite(
                 f"Rust toolchain {channel} (pinned in charmcraft.yaml) is not installed: "
                 "run `cargo xtask setup`"
             )
+        print(
+            f"craft_parts_prime: part {name}: rust-channel {channel} -> none, "
+            f"RUSTUP_TOOLCHAIN={channel} (the machine's installed {channel} toolchain)",
+            file=sys.stderr,
+        )
         part["rust-channel"] = "none"
         os.environ["RUSTUP_TOOLCHAIN"] = channel
 

@@ -106,8 +106,17 @@ pub fn pinned_rust_channels() -> Result<Vec<String>, String> {
     Ok(channels)
 }
 
+/// Whether this process runs as root (`id -u` prints 0).
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
+}
+
 /// Makes the system's python3-apt importable in the venv (symlinks to just its modules and a
-/// .pth file), when the system Python has the venv's major.minor version.
+/// .pth file), when the system Python has the venv's major.minor version; installs python3-apt
+/// with apt-get first when it is missing and we are root.
 fn python_apt(venv: &Path) -> Result<(), String> {
     let py = venv.join("bin/python");
     let imports = |py: &Path| {
@@ -134,12 +143,24 @@ fn python_apt(venv: &Path) -> Result<(), String> {
     };
     let version = "import sys; print('%d.%d' % sys.version_info[:2])";
     let venv_version = probe(&py, version)?.concat();
-    let system = probe(
-        Path::new("/usr/bin/python3"),
-        &format!("{version}; import os, apt_pkg; print(os.path.dirname(apt_pkg.__file__))"),
-    )
-    .map_err(|e| {
-        format!("python-apt for craft-parts: /usr/bin/python3 cannot import apt_pkg (install python3-apt): {e}")
+    let system_probe =
+        format!("{version}; import os, apt_pkg; print(os.path.dirname(apt_pkg.__file__))");
+    let system_python = Path::new("/usr/bin/python3");
+    if probe(system_python, &system_probe).is_err()
+        && is_root()
+        && Path::new("/usr/bin/apt-get").exists()
+    {
+        let install = ["install", "-y", "--no-install-recommends", "python3-apt"];
+        if sh("apt-get", &install).is_err() {
+            sh("apt-get", &["update"])?;
+            sh("apt-get", &install)?;
+        }
+    }
+    let system = probe(system_python, &system_probe).map_err(|e| {
+        format!(
+            "python-apt for craft-parts: /usr/bin/python3 cannot import apt_pkg \
+             (install python3-apt): {e}"
+        )
     })?;
     let [system_version, dist] = &system[..] else {
         return Err(format!(
