@@ -2,7 +2,7 @@
 //! PUT, then carries out the steps in order and stops at the first failure (the next hook
 //! re-plans from what Connect then holds; every step is idempotent).
 
-use super::port::ConnectApi;
+use super::port::{ConnectApi, ConnectFailure, FailureKind};
 use crate::juju::{Status, StatusKind};
 use crate::mirror::DesiredConnector;
 use crate::plan::{Action, Plan};
@@ -29,12 +29,7 @@ pub(super) fn apply(
                     ),
                 ))
             }
-            Err(e) => {
-                return Err((
-                    Vec::new(),
-                    Status::new(StatusKind::Waiting, format!("Kafka Connect: {e}")),
-                ))
-            }
+            Err(e) => return Err((Vec::new(), failed(format!("Kafka Connect: {e}"), &e))),
         }
     }
     let mut done = Vec::new();
@@ -61,15 +56,20 @@ pub(super) fn apply(
                 step.reason.as_str()
             )),
             Err(e) => {
-                return Err((
-                    done,
-                    Status::new(
-                        StatusKind::Waiting,
-                        format!("Kafka Connect: {} {}: {e}", step.action.as_str(), step.name),
-                    ),
-                ))
+                let what = format!("Kafka Connect: {} {}: {e}", step.action.as_str(), step.name);
+                return Err((done, failed(what, &e)));
             }
         }
     }
     Ok(done)
+}
+
+/// A failed call blocks when retrying the same request cannot help (refused credentials, a
+/// request Connect rejects for good); otherwise the next hook retries.
+fn failed(message: String, e: &ConnectFailure) -> Status {
+    let kind = match e.kind {
+        FailureKind::Refused | FailureKind::Invalid => StatusKind::Blocked,
+        FailureKind::Unavailable | FailureKind::Certificate(_) => StatusKind::Waiting,
+    };
+    Status::new(kind, message)
 }

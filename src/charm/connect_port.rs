@@ -37,7 +37,10 @@ pub fn factory(data: &ConnectData) -> Result<Box<dyn ConnectApi>, ConnectFailure
 fn failure(e: ConnectError) -> ConnectFailure {
     let kind = match &e {
         ConnectError::Certificate { problem, .. } => FailureKind::Certificate(problem.clone()),
-        _ => FailureKind::Unavailable,
+        ConnectError::Unauthorized { .. } => FailureKind::Refused,
+        ConnectError::GaveUp { .. } => FailureKind::Unavailable,
+        ConnectError::Http { status, .. } if *status >= 500 => FailureKind::Unavailable,
+        _ => FailureKind::Invalid,
     };
     ConnectFailure {
         kind,
@@ -112,5 +115,71 @@ impl ConnectApi for RealConnect {
             .block_on(self.client.restart(name, include_tasks, only_failed))
             .map(drop)
             .map_err(failure)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Proves the client's error kinds survive the port: only what a later hook may fix is
+    // Unavailable (gave up, 5xx); refused credentials, 4xx, 404 and bad relation data are not.
+    #[test]
+    fn error_kinds_survive_the_port() {
+        let op = || "op".to_string();
+        let cases = [
+            (
+                ConnectError::GaveUp {
+                    op: op(),
+                    attempts: 3,
+                    last: "x".into(),
+                },
+                FailureKind::Unavailable,
+            ),
+            (
+                ConnectError::Http {
+                    op: op(),
+                    status: 503,
+                    message: "x".into(),
+                },
+                FailureKind::Unavailable,
+            ),
+            (
+                ConnectError::Http {
+                    op: op(),
+                    status: 400,
+                    message: "x".into(),
+                },
+                FailureKind::Invalid,
+            ),
+            (
+                ConnectError::NotFound {
+                    op: op(),
+                    message: "x".into(),
+                },
+                FailureKind::Invalid,
+            ),
+            (ConnectError::Setup("x".into()), FailureKind::Invalid),
+            (
+                ConnectError::Unauthorized {
+                    op: op(),
+                    message: "x".into(),
+                },
+                FailureKind::Refused,
+            ),
+            (
+                ConnectError::Certificate {
+                    op: op(),
+                    endpoint: "e".into(),
+                    problem: crate::connect::CertProblem::WrongName,
+                },
+                FailureKind::Certificate(crate::connect::CertProblem::WrongName),
+            ),
+        ];
+        for (e, kind) in cases {
+            let text = e.to_string();
+            let f = failure(e);
+            assert_eq!((f.kind, f.message), (kind, text));
+        }
     }
 }

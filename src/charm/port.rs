@@ -20,8 +20,13 @@ pub struct ConnectFailure {
 /// What kind of failure, so that the status can name the remedy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FailureKind {
-    /// Unreachable, rebalancing, refusing for now: a later hook may succeed.
+    /// Unreachable, rebalancing, timing out: a later hook may succeed.
     Unavailable,
+    /// Our credentials were refused for the whole time budget.
+    Refused,
+    /// Connect refused a request for good (400, unknown plugin, bad relation data, an answer
+    /// that does not parse): retrying the same thing will not help.
+    Invalid,
     /// Connect's certificate did not verify with the CAs we trust.
     Certificate(CertProblem),
 }

@@ -51,6 +51,9 @@ pub fn connect_failure(e: &ConnectFailure, connect: &ConnectData, app: &str) -> 
             Status::new(StatusKind::Blocked, format!("Kafka Connect {problem}"))
         }
         FailureKind::Unavailable => Status::new(StatusKind::Waiting, format!("Kafka Connect: {e}")),
+        FailureKind::Refused | FailureKind::Invalid => {
+            Status::new(StatusKind::Blocked, format!("Kafka Connect: {e}"))
+        }
     }
 }
 
@@ -278,6 +281,59 @@ pub fn from_connectors(i: &Inputs<'_>) -> Status {
 mod tests {
     use super::*;
     use crate::plan::TaskState;
+    use crate::relations::{CaSource, TrustedCa};
+    use crate::secret::Secret;
+
+    // Proves each kind of Connect failure gets its status: what a later hook may fix waits,
+    // refused credentials and requests Connect rejects for good block, an unknown CA names
+    // the CA relation (wording depends on whether we trust any CA), other certificate
+    // problems block naming the problem.
+    #[test]
+    fn connect_failure_statuses() {
+        let mut data = ConnectData {
+            endpoints: vec!["https://h:8083".into()],
+            username: "u".into(),
+            password: Secret::new("pw-secret"),
+            cas: Vec::new(),
+        };
+        let f = |kind, message: &str| ConnectFailure {
+            kind,
+            message: message.into(),
+        };
+        let cases = [
+            (f(FailureKind::Unavailable, "gave up"), StatusKind::Waiting, "Kafka Connect: gave up"),
+            (f(FailureKind::Refused, "401"), StatusKind::Blocked, "Kafka Connect: 401"),
+            (f(FailureKind::Invalid, "400 bad"), StatusKind::Blocked, "Kafka Connect: 400 bad"),
+            (
+                f(FailureKind::Certificate(CertProblem::UnknownIssuer), "x"),
+                StatusKind::Waiting,
+                "Kafka Connect serves https with an unknown CA: juju integrate mm:receive-ca-cert <tls provider>",
+            ),
+            (
+                f(FailureKind::Certificate(CertProblem::Expired), "x"),
+                StatusKind::Blocked,
+                "Kafka Connect serves an expired or not yet valid certificate",
+            ),
+        ];
+        for (failure, kind, message) in cases {
+            let st = connect_failure(&failure, &data, "mm");
+            assert_eq!((st.kind, st.message.as_str()), (kind, message));
+        }
+        data.cas.push(TrustedCa {
+            source: CaSource::Transfer("tls".into()),
+            pem: "-----BEGIN CERTIFICATE-----".into(),
+        });
+        let st = connect_failure(
+            &f(FailureKind::Certificate(CertProblem::UnknownIssuer), "x"),
+            &data,
+            "mm",
+        );
+        assert_eq!(
+            st.message,
+            "Kafka Connect's certificate is signed by none of the 1 trusted CA(s) \
+             (receive-ca-cert tls): relate its CA on mm:receive-ca-cert"
+        );
+    }
 
     // The root cause of a wrapped exception is what the status shows; without a `Caused by:`
     // line, the first line is.
