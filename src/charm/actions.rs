@@ -7,8 +7,10 @@
 
 use super::peer::PeerState;
 use super::report::{known_secrets, status_json, status_table};
-use super::{desired_connectors, finish, run_pass, CharmError, ConnectFactory, Pass, Snapshot};
-use crate::juju::HookTools;
+use super::{
+    desired_connectors, finish, run_pass, CharmError, ConnectFactory, Outcome, Pass, Snapshot,
+};
+use crate::juju::{ActionName, HookTools};
 use crate::mirror::sensitive::redact_text;
 use crate::mirror::DesiredConnector;
 use crate::plan::{Intent, Reason, RestartRequest};
@@ -18,19 +20,45 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 pub fn run(
-    name: &str,
+    name: &ActionName,
     snapshot: &Snapshot,
     tools: &dyn HookTools,
     connect: ConnectFactory,
 ) -> Result<(), CharmError> {
     let params = tools.action_get()?;
+    let change = |c| change(c, snapshot, tools, connect, &params);
     match name {
-        "status" => status(snapshot, tools, connect, &params),
-        "plan" => plan(snapshot, tools, connect),
-        "pause" | "stop" | "resume" | "restart" => change(name, snapshot, tools, connect, &params),
-        other => {
-            tools.action_fail(&format!("unknown action {other:?}"))?;
+        ActionName::Status => status(snapshot, tools, connect, &params),
+        ActionName::Plan => plan(snapshot, tools, connect),
+        ActionName::Pause => change(Change::Pause),
+        ActionName::Stop => change(Change::Stop),
+        ActionName::Resume => change(Change::Resume),
+        ActionName::Restart => change(Change::Restart),
+        ActionName::Unknown(other) => {
+            tools.action_fail(&format!(
+                "unknown action {other:?}: actions.yaml and the charm disagree"
+            ))?;
             Ok(())
+        }
+    }
+}
+
+/// The actions that change Kafka Connect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    Pause,
+    Stop,
+    Resume,
+    Restart,
+}
+
+impl Change {
+    fn name(self) -> &'static str {
+        match self {
+            Change::Pause => "pause",
+            Change::Stop => "stop",
+            Change::Resume => "resume",
+            Change::Restart => "restart",
         }
     }
 }
@@ -140,93 +168,121 @@ fn flag(params: &Map<String, Value>, key: &str) -> bool {
     params.get(key).and_then(Value::as_bool).unwrap_or(true)
 }
 
-/// `pause`, `stop`, `resume`, `restart` (leader only).
+/// `pause`, `stop`, `resume`, `restart` (leader only): record the intent or the one-shot
+/// request, run a writing pass, report.
 fn change(
-    name: &str,
+    c: Change,
     s: &Snapshot,
     tools: &dyn HookTools,
     connect: ConnectFactory,
     params: &Map<String, Value>,
 ) -> Result<(), CharmError> {
-    let fail = |m: String| -> Result<(), CharmError> { Ok(tools.action_fail(&m)?) };
-    if !s.leader {
-        return fail(format!(
-            "'{name}' changes Kafka Connect, so it runs on the leader only: juju run {}/leader {name}",
-            s.app
-        ));
-    }
-    let desired = match desired_connectors(s) {
-        Ok(d) => d,
-        Err(status) => return fail(format!("cannot {name}: {}", status.message)),
-    };
-    let param = params
-        .get("connector")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    let targets = match select(param, &desired) {
+    let fail = |m: String| -> Result<(), CharmError> { Ok(tools.action_fail(&scrub(s, &m))?) };
+    let targets = match change_targets(c, s, params) {
         Ok(t) => t,
-        Err(e) => return fail(e),
+        Err(m) => return fail(m),
     };
-    // The intent lives in the peer data; a restart works without it (no counters to reset).
-    if s.peer.is_none() && name != "restart" {
-        return fail(format!(
-            "cannot {name}: the peer relation is not set up yet (retry in a moment)"
-        ));
-    }
+    let (intent_state, pass) = change_request(c, s, &targets, params);
     let mut snap = s.clone();
-    let mut intent_state: PeerState = s.peer.as_ref().map(|p| p.state.clone()).unwrap_or_default();
-    let mut pass = Pass {
-        write: true,
-        ..Pass::default()
-    };
-    for d in &targets {
-        match name {
-            "pause" => {
-                intent_state.intent.insert(d.name.clone(), Intent::Paused);
-            }
-            "stop" => {
-                intent_state.intent.insert(d.name.clone(), Intent::Stopped);
-            }
-            "resume" => {
-                intent_state.intent.remove(&d.name);
-                pass.requests.resume.insert(d.name.clone());
-            }
-            _ => {
-                pass.requests.restart.insert(
-                    d.name.clone(),
-                    RestartRequest {
-                        include_tasks: flag(params, "include-tasks"),
-                        only_failed: flag(params, "only-failed"),
-                        reason: Reason::OperatorRestart,
-                    },
-                );
-            }
-        }
-    }
     if let Some(p) = snap.peer.as_mut() {
         p.state = intent_state.clone();
     }
     let outcome = run_pass(&snap, connect, &pass);
     // The intent is saved even when Connect could not be reached: the next hook applies it.
     finish(s, tools, &outcome, Some(&intent_state))?;
+    let report = change_report(c, s, &targets, &intent_state, params, &outcome);
+    result(tools, scrub(s, &report))?;
+    match change_problem(c, &outcome) {
+        Some(m) => fail(m),
+        None => Ok(()),
+    }
+}
 
+/// The connectors `c` applies to, or why it cannot run here and now.
+fn change_targets(
+    c: Change,
+    s: &Snapshot,
+    params: &Map<String, Value>,
+) -> Result<Vec<DesiredConnector>, String> {
+    let name = c.name();
+    if !s.leader {
+        return Err(format!(
+            "'{name}' changes Kafka Connect, so it runs on the leader only: juju run {}/leader {name}",
+            s.app
+        ));
+    }
+    let desired = desired_connectors(s).map_err(|st| format!("cannot {name}: {}", st.message))?;
+    let param = params
+        .get("connector")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let targets = select(param, &desired)?.into_iter().cloned().collect();
+    // The intent lives in the peer data; a restart works without it (no counters to reset).
+    if s.peer.is_none() && c != Change::Restart {
+        return Err(format!(
+            "cannot {name}: the peer relation is not set up yet (retry in a moment)"
+        ));
+    }
+    Ok(targets)
+}
+
+/// The peer data with the operator's new intent, and the pass that carries `c` out.
+fn change_request(
+    c: Change,
+    s: &Snapshot,
+    targets: &[DesiredConnector],
+    params: &Map<String, Value>,
+) -> (PeerState, Pass) {
+    let mut state: PeerState = s.peer.as_ref().map(|p| p.state.clone()).unwrap_or_default();
+    let mut pass = Pass {
+        write: true,
+        ..Pass::default()
+    };
+    for d in targets {
+        let name = d.name.clone();
+        match c {
+            Change::Pause => drop(state.intent.insert(name, Intent::Paused)),
+            Change::Stop => drop(state.intent.insert(name, Intent::Stopped)),
+            Change::Resume => {
+                state.intent.remove(&name);
+                pass.requests.resume.insert(name);
+            }
+            Change::Restart => drop(pass.requests.restart.insert(
+                name,
+                RestartRequest {
+                    include_tasks: flag(params, "include-tasks"),
+                    only_failed: flag(params, "only-failed"),
+                    reason: Reason::OperatorRestart,
+                },
+            )),
+        }
+    }
+    (state, pass)
+}
+
+/// The action's output: what was selected, kept, applied, and the status after.
+fn change_report(
+    c: Change,
+    s: &Snapshot,
+    targets: &[DesiredConnector],
+    state: &PeerState,
+    params: &Map<String, Value>,
+    outcome: &Outcome,
+) -> String {
     let mut text = String::new();
     let names: Vec<&str> = targets.iter().map(|d| d.name.as_str()).collect();
-    let _ = writeln!(text, "{name} (selected): {}", names.join(", "));
-    match name {
-        "pause" | "stop" => {
-            let _ = writeln!(
-                text,
-                "kept {} until: juju run {}/leader resume",
-                if name == "pause" { "paused" } else { "stopped" },
-                s.app
-            );
+    let _ = writeln!(text, "{} (selected): {}", c.name(), names.join(", "));
+    match c {
+        Change::Pause | Change::Stop => {
+            let kept = if c == Change::Pause {
+                "paused"
+            } else {
+                "stopped"
+            };
+            let _ = writeln!(text, "kept {kept} until: juju run {}/leader resume", s.app);
         }
-        "restart" if outcome.applied.is_empty() && outcome.apply_error.is_none() => {
-            let _ = writeln!(
-                text,
-                "nothing to restart: no connector or task is FAILED (only-failed=false restarts anyway)"
-            );
+        Change::Restart if outcome.applied.is_empty() && outcome.apply_error.is_none() => {
+            let _ = writeln!(text, "{}", nothing_restarted(s, names, state, params));
         }
         _ => {}
     }
@@ -242,28 +298,58 @@ fn change(
         outcome.status.kind.as_str(),
         outcome.status.message
     );
-    let text = scrub(s, &text);
+    text
+}
+
+/// Why a restart restarted nothing: connectors the operator holds are never restarted (resume
+/// them first); otherwise nothing was FAILED.
+fn nothing_restarted(
+    s: &Snapshot,
+    names: Vec<&str>,
+    state: &PeerState,
+    params: &Map<String, Value>,
+) -> String {
+    let held: Vec<String> = names
+        .iter()
+        .filter_map(|n| {
+            state
+                .intent
+                .get(*n)
+                .map(|i| format!("{n} ({})", i.as_str()))
+        })
+        .collect();
+    if !held.is_empty() {
+        return format!(
+            "not restarted: held by the operator: {}; juju run {}/leader resume first",
+            held.join(", "),
+            s.app
+        );
+    }
+    if flag(params, "only-failed") {
+        "nothing to restart: no connector or task is FAILED (only-failed=false restarts anyway)"
+            .to_string()
+    } else {
+        "nothing restarted: Kafka Connect does not list the selected connectors yet".to_string()
+    }
+}
+
+/// Why the action did not complete, saying what happens next: an intent is recorded and the
+/// next hook applies it; a restart is one-shot and is not kept.
+fn change_problem(c: Change, outcome: &Outcome) -> Option<String> {
     let problem = outcome.apply_error.clone().or_else(|| {
         outcome
             .plan
             .as_ref()
             .and_then(|p| p.hold.as_ref())
             .map(|_| outcome.status.clone())
-    });
-    result(tools, text)?;
-    if let Some(p) = problem {
-        return fail(scrub(
-            s,
-            &format!(
-                "{name} not completed: {} (the next hook retries{})",
-                p.message,
-                if matches!(name, "pause" | "stop" | "resume") {
-                    "; the intent is recorded"
-                } else {
-                    ""
-                }
-            ),
-        ));
-    }
-    Ok(())
+    })?;
+    let next = match c {
+        Change::Restart => "a restart is not kept: run the action again once this is fixed",
+        _ => "the intent is recorded; the next hook applies it",
+    };
+    Some(format!(
+        "{} not completed: {} ({next})",
+        c.name(),
+        problem.message
+    ))
 }

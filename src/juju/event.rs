@@ -76,9 +76,52 @@ pub enum EventKind {
     LeaderSettingsChanged,
     Relation(RelationHook),
     Secret(SecretHook),
-    Action(String),
+    Action(ActionName),
     /// A hook this charm has no use for (storage, pebble, collect-metrics, ...): still dispatched.
     Other(String),
+}
+
+/// The actions of actions.yaml, parsed once here; Juju runs no other, so [`ActionName::Unknown`]
+/// means actions.yaml and this list disagree (the action fails saying so).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActionName {
+    Status,
+    Plan,
+    Pause,
+    Stop,
+    Resume,
+    Restart,
+    Unknown(String),
+}
+
+impl ActionName {
+    pub const KNOWN: [ActionName; 6] = [
+        ActionName::Status,
+        ActionName::Plan,
+        ActionName::Pause,
+        ActionName::Stop,
+        ActionName::Resume,
+        ActionName::Restart,
+    ];
+
+    pub fn parse(name: &str) -> ActionName {
+        ActionName::KNOWN
+            .into_iter()
+            .find(|a| a.as_str() == name)
+            .unwrap_or_else(|| ActionName::Unknown(name.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            ActionName::Status => "status",
+            ActionName::Plan => "plan",
+            ActionName::Pause => "pause",
+            ActionName::Stop => "stop",
+            ActionName::Resume => "resume",
+            ActionName::Restart => "restart",
+            ActionName::Unknown(name) => name,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,7 +189,7 @@ impl Event {
             .map(|(d, n)| (d.rsplit('/').next().unwrap_or(d), n))
             .ok_or_else(|| EventError::BadDispatchPath(dispatch_path.clone()))?;
         let kind = match dir {
-            "actions" => EventKind::Action(name.to_string()),
+            "actions" => EventKind::Action(ActionName::parse(name)),
             "hooks" => hook_kind(name),
             _ => return Err(EventError::BadDispatchPath(dispatch_path.clone())),
         };
@@ -189,7 +232,7 @@ impl Event {
         };
         let action = match &kind {
             EventKind::Action(name) => Some(ActionEvent {
-                name: get("JUJU_ACTION_NAME").unwrap_or_else(|| name.clone()),
+                name: get("JUJU_ACTION_NAME").unwrap_or_else(|| name.as_str().to_string()),
                 uuid: get("JUJU_ACTION_UUID").unwrap_or_default(),
             }),
             _ => None,
@@ -343,7 +386,7 @@ mod tests {
             ("JUJU_ACTION_UUID", "42"),
         ])
         .unwrap();
-        assert_eq!(e.kind, EventKind::Action("status".into()));
+        assert_eq!(e.kind, EventKind::Action(ActionName::Status));
         assert_eq!(e.action.unwrap().uuid, "42");
     }
 

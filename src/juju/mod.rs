@@ -7,7 +7,7 @@ pub mod memory;
 pub mod process;
 pub mod tools;
 
-pub use event::{Event, EventKind, RelationHook, RelationRef};
+pub use event::{ActionName, Event, EventKind, RelationHook, RelationRef};
 pub use process::ProcessTools;
 pub use tools::{
     Databag, HookTools, LogLevel, SecretContent, SecretRead, Status, StatusKind, ToolError,
