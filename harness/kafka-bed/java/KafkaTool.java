@@ -28,6 +28,7 @@ import java.util.*;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import org.apache.kafka.clients.admin.*;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -59,6 +60,7 @@ public class KafkaTool {
       switch (cmd) {
         case "produce" -> produce(o);
         case "consume" -> consume(o);
+        case "consume-group" -> consumeGroup(o);
         case "create-topic" -> createTopic(o);
         case "list-topics" -> listTopics(o);
         case "describe-topic" -> describeTopic(o);
@@ -278,6 +280,80 @@ public class KafkaTool {
         }
       }
       out(obj("done", true, "count", seen));
+    }
+  }
+
+  /**
+   * Reads --topic as a member of --group (subscribe, so the group is active while it reads),
+   * starting where the group's committed offsets say (auto.offset.reset=none: a partition
+   * without a committed offset is an error, never a silent jump). Prints {"start": {partition:
+   * offset}} with the position each partition was resumed from, one line per record (partition,
+   * offset, key, value, headers), and reads until every partition's position reaches its
+   * --until offset ("p=offset,..."; default: its end offset once assigned) or --timeout-ms
+   * passes; then commits the positions and prints {"done", "count", "complete"}.
+   */
+  static void consumeGroup(Opts o) throws Exception {
+    String topic = o.get("topic");
+    long deadline = System.currentTimeMillis() + Long.parseLong(o.get("timeout-ms", "60000"));
+    Map<Integer, Long> until = new TreeMap<>();
+    for (String item : o.get("until", "").split(",")) {
+      if (!item.isBlank()) {
+        String[] kv = item.split("=", 2);
+        until.put(Integer.parseInt(kv[0].trim()), Long.parseLong(kv[1].trim()));
+      }
+    }
+    Properties p = clientProps(o);
+    p.put("group.id", o.get("group"));
+    p.put("key.deserializer", ByteArrayDeserializer.class.getName());
+    p.put("value.deserializer", ByteArrayDeserializer.class.getName());
+    p.put("enable.auto.commit", "false");
+    p.put("auto.offset.reset", "none");
+    Map<Integer, Long> start = new TreeMap<>();
+    Map<TopicPartition, Long> targets = new HashMap<>();
+    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
+      c.subscribe(List.of(topic), new ConsumerRebalanceListener() {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> parts) {}
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> parts) {
+          Map<TopicPartition, Long> ends = c.endOffsets(parts);
+          for (TopicPartition tp : parts) {
+            // The committed offset the group resumes from (fetched now, before any record).
+            start.putIfAbsent(tp.partition(), c.position(tp));
+            targets.put(tp, until.getOrDefault(tp.partition(), ends.get(tp)));
+          }
+          out(obj("start", start));
+        }
+      });
+      long seen = 0;
+      boolean complete = false;
+      while (System.currentTimeMillis() < deadline) {
+        ConsumerRecords<byte[], byte[]> rs = c.poll(Duration.ofMillis(500));
+        for (ConsumerRecord<byte[], byte[]> r : rs) {
+          List<List<String>> hs = new ArrayList<>();
+          for (Header h : r.headers()) {
+            hs.add(Arrays.asList(h.key(), hex(h.value())));
+          }
+          out(obj("partition", r.partition(), "offset", r.offset(), "key", hex(r.key()),
+              "value", hex(r.value()), "headers", hs));
+          seen++;
+        }
+        if (!targets.isEmpty() && targets.keySet().containsAll(c.assignment())
+            && until.keySet().stream().allMatch(start::containsKey)) {
+          complete = true;
+          for (var e : targets.entrySet()) {
+            if (c.position(e.getKey()) < e.getValue()) {
+              complete = false;
+            }
+          }
+          if (complete) {
+            break;
+          }
+        }
+      }
+      c.commitSync();
+      out(obj("done", true, "count", seen, "complete", complete));
     }
   }
 

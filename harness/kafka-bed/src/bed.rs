@@ -14,6 +14,7 @@ use crate::process::{
     free_ports, log_contains, log_tail, poll_until, port_open, random_cluster_id, random_password,
     ManagedProcess,
 };
+use crate::requests::{self, RequestMark, RestRequest};
 use crate::rest::ConnectClient;
 use crate::state::{BedState, ClusterState, ConnectState};
 use crate::tool::{client_properties, jaas, props_escape, run_tool, ClusterClient};
@@ -276,6 +277,22 @@ impl Bed {
     pub fn connect_admin(&self) -> Result<ConnectClient> {
         let c = &self.state.connect;
         ConnectClient::new(&c.url, &c.ca_pem, &c.admin_user, &c.admin_password)
+    }
+
+    /// A mark at the end of Connect's REST request log (`RUNDIR/connect/requests.log`): every
+    /// request Connect answered before this call lies before it (see [`crate::requests`]).
+    pub fn connect_requests_mark(&self) -> Result<RequestMark> {
+        requests::mark(&self.connect_admin()?, &self.state.connect.request_log())
+    }
+
+    /// Every REST request Connect answered after `mark` and before this call, in order (the
+    /// harness's own sentinel requests left out).
+    pub fn connect_requests_since(&self, mark: &RequestMark) -> Result<Vec<RestRequest>> {
+        requests::since(
+            &self.connect_admin()?,
+            &self.state.connect.request_log(),
+            mark,
+        )
     }
 
     /// Pids of the bed's JVMs (brokers, then Connect).
@@ -581,8 +598,16 @@ log4j.appender.file.File={}\n\
 log4j.appender.file.layout=org.apache.log4j.PatternLayout\n\
 log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n\n\
 log4j.logger.org.reflections=ERROR\n\
-log4j.logger.org.apache.kafka.clients.consumer.internals=WARN\n",
-            c.log.display()
+log4j.logger.org.apache.kafka.clients.consumer.internals=WARN\n\
+# Jetty's request log (one NCSA line per REST request) also goes to requests.log, bare\n\
+log4j.logger.org.apache.kafka.connect.runtime.rest.RestServer=INFO, requests\n\
+log4j.appender.requests=org.apache.log4j.FileAppender\n\
+log4j.appender.requests.File={}\n\
+log4j.appender.requests.Append=true\n\
+log4j.appender.requests.layout=org.apache.log4j.PatternLayout\n\
+log4j.appender.requests.layout.ConversionPattern=%m%n\n",
+            c.log.display(),
+            c.request_log().display()
         ),
     )?;
     Ok(())

@@ -15,6 +15,7 @@ pub mod bed;
 pub mod certs;
 pub mod process;
 pub mod provision;
+pub mod requests;
 pub mod rest;
 pub mod state;
 pub mod tool;

@@ -58,6 +58,13 @@ pub struct ConnectState {
     pub log: PathBuf,
 }
 
+impl ConnectState {
+    /// Connect's REST request log: one extended-NCSA line per request (crate::requests).
+    pub fn request_log(&self) -> PathBuf {
+        self.dir.join("requests.log")
+    }
+}
+
 impl BedState {
     pub fn path(run_dir: &Path) -> PathBuf {
         run_dir.join("bed.json")

@@ -153,6 +153,42 @@ pub fn compare_records(expected: &[Record], got: &[Record]) -> Result<()> {
     Ok(())
 }
 
+/// What [`ClusterClient::consume_group`] read.
+#[derive(Debug, Clone)]
+pub struct GroupRead {
+    /// Partition → the offset the group resumed from (its committed offset).
+    pub start: BTreeMap<i32, i64>,
+    /// (offset, record) sorted by partition, then offset.
+    pub records: Vec<(i64, Record)>,
+    /// Every partition reached its `until` offset before the timeout.
+    pub complete: bool,
+}
+
+/// The record lines of a KafkaTool consume output as (offset, record), sorted by
+/// (partition, offset).
+fn read_records(out: &[Value]) -> Result<Vec<(i64, Record)>> {
+    let mut recs = Vec::new();
+    for v in out.iter().filter(|v| v.get("offset").is_some()) {
+        let headers = v["headers"]
+            .as_array()
+            .ok_or_else(|| err!("consume: bad headers in {v}"))?
+            .iter()
+            .map(|h| Ok((h[0].as_str().unwrap_or_default().to_string(), unhex(&h[1])?)))
+            .collect::<Result<Vec<_>>>()?;
+        recs.push((
+            v["offset"].as_i64().unwrap_or(-1),
+            Record {
+                key: unhex(&v["key"])?,
+                value: unhex(&v["value"])?,
+                headers,
+                partition: v["partition"].as_i64().map(|p| p as i32),
+            },
+        ));
+    }
+    recs.sort_by_key(|(o, r)| (r.partition, *o));
+    Ok(recs)
+}
+
 /// An ACL as KafkaTool takes it (names as in Kafka's enums: TOPIC, GROUP, CLUSTER,
 /// TRANSACTIONAL_ID; LITERAL/PREFIXED; READ/WRITE/DESCRIBE/ALL…; ALLOW/DENY).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -294,27 +330,60 @@ impl ClusterClient {
                 ("timeout-ms", timeout.as_millis().to_string()),
             ],
         )?;
-        let mut recs = Vec::new();
-        for v in out.iter().filter(|v| v.get("offset").is_some()) {
-            let headers = v["headers"]
-                .as_array()
-                .ok_or_else(|| err!("consume: bad headers in {v}"))?
-                .iter()
-                .map(|h| Ok((h[0].as_str().unwrap_or_default().to_string(), unhex(&h[1])?)))
-                .collect::<Result<Vec<_>>>()?;
-            recs.push((
-                v["partition"].as_i64().unwrap_or(-1) as i32,
-                v["offset"].as_i64().unwrap_or(-1),
-                Record {
-                    key: unhex(&v["key"])?,
-                    value: unhex(&v["value"])?,
-                    headers,
-                    partition: v["partition"].as_i64().map(|p| p as i32),
-                },
-            ));
-        }
-        recs.sort_by_key(|(p, o, _)| (*p, *o));
-        Ok(recs.into_iter().map(|(_, _, r)| r).collect())
+        Ok(read_records(&out)?.into_iter().map(|(_, r)| r).collect())
+    }
+
+    /// Reads `topic` as a member of consumer group `group`, resuming from the group's committed
+    /// offsets (a partition without one is an error, not a jump to either end), until each
+    /// partition's position reaches its `until` offset (partitions not named: their end offset
+    /// when assigned) or `timeout` passes; then commits where it stopped. Returns where each
+    /// partition resumed and every record read with its offset, sorted by (partition, offset).
+    pub fn consume_group(
+        &self,
+        group: &str,
+        topic: &str,
+        until: &BTreeMap<i32, i64>,
+        timeout: Duration,
+    ) -> Result<GroupRead> {
+        let until = until
+            .iter()
+            .map(|(p, o)| format!("{p}={o}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let out = self.run(
+            "consume-group",
+            &[
+                ("group", group.into()),
+                ("topic", topic.into()),
+                ("until", until),
+                ("timeout-ms", timeout.as_millis().to_string()),
+            ],
+        )?;
+        let start = out
+            .iter()
+            .find_map(|v| v.get("start").and_then(Value::as_object))
+            .ok_or_else(|| err!("consume-group: no partition was assigned"))?
+            .iter()
+            .map(|(p, o)| {
+                let p = p
+                    .parse()
+                    .map_err(|e| err!("consume-group: partition {p}: {e}"))?;
+                Ok((
+                    p,
+                    o.as_i64()
+                        .ok_or_else(|| err!("consume-group: offset {o}"))?,
+                ))
+            })
+            .collect::<Result<_>>()?;
+        let complete = out
+            .iter()
+            .find_map(|v| v.get("complete").and_then(Value::as_bool))
+            .unwrap_or(false);
+        Ok(GroupRead {
+            start,
+            records: read_records(&out)?,
+            complete,
+        })
     }
 
     pub fn create_topic(

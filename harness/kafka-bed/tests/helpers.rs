@@ -4,7 +4,9 @@
 //! `producer`/`consumer`/`admin` roles of `provision-kafka`, an idempotent
 //! `provision-connect` (no restart when nothing changed), `backend-files` for juju-sim, and
 //! that the worker's JsonConverter (as in Charmed Kafka Connect) really corrupts records when
-//! an MM2 connector config forgets the ByteArray converters — so the charm's tests can catch it.
+//! an MM2 connector config forgets the ByteArray converters — so the charm's tests can catch it;
+//! `consume-group` resuming a group from its committed offsets; and Connect's request log
+//! counting exactly the requests Connect received.
 //!
 //! Needs the jars: run `harness/kafka-bed/fetch.sh` first; without them this test FAILS.
 
@@ -119,17 +121,48 @@ fn helpers_and_provisioning_work_against_real_kafka() {
         "orders.t1",
     ]);
     let c = a.as_user("relation-9", "pw9").unwrap();
-    assert_eq!(
-        c.consume("orders.t1", 11, Duration::from_secs(60))
-            .unwrap()
-            .len(),
-        11
-    );
+    let all = c.consume("orders.t1", 11, Duration::from_secs(60)).unwrap();
+    assert_eq!(all.len(), 11);
     assert!(c.produce("orders.t1", &sample_records(1, "c")).is_err());
     let acls = a.acl_list(Some("User:relation-9")).unwrap();
     assert!(acls.iter().any(|x| x.resource_type == "GROUP"
         && x.resource_name == "relation-9-"
         && x.pattern == "PREFIXED"));
+
+    // consume-group resumes a group from its committed offsets (here 1 and 0), reads to the
+    // end, and commits there; a group without committed offsets is refused, never moved.
+    a.commit_offsets("g2", &[("orders.t1", 0, 1), ("orders.t1", 1, 0)])
+        .unwrap();
+    let read = a
+        .consume_group(
+            "g2",
+            "orders.t1",
+            &Default::default(),
+            Duration::from_secs(60),
+        )
+        .unwrap();
+    assert!(read.complete);
+    assert_eq!(read.start, [(0, 1), (1, 0)].into_iter().collect());
+    let first_of_p0 = all.iter().position(|r| r.partition == Some(0)).unwrap();
+    let mut want = all.clone();
+    want.remove(first_of_p0);
+    let got: Vec<_> = read.records.iter().map(|(_, r)| r.clone()).collect();
+    kafka_bed::tool::compare_records(&want, &got).unwrap();
+    assert_eq!(read.records[0].0, 1, "partition 0 resumed at offset 1");
+    let ends = a.group_offsets("g2").unwrap();
+    for p in [0, 1] {
+        let n = all.iter().filter(|r| r.partition == Some(p)).count() as i64;
+        assert_eq!(ends[&("orders.t1".to_string(), p)], n);
+    }
+    let err = a
+        .consume_group(
+            "g-new",
+            "orders.t1",
+            &Default::default(),
+            Duration::from_secs(30),
+        )
+        .unwrap_err();
+    assert!(err.0.contains("NoOffsetForPartition"), "{err}");
 
     // provision-connect is idempotent: same credentials twice → one restart only.
     kafka_bed(&[
@@ -211,8 +244,31 @@ fn helpers_and_provisioning_work_against_real_kafka() {
         }
     }
     let rest = bed.connect_admin().unwrap();
+    // Connect's request log holds exactly what it received since a mark: one validation of
+    // the MirrorSourceConnector class, one config PUT of the connector, each with its status.
+    let mark = bed.connect_requests_mark().unwrap();
+    let class = "org.apache.kafka.connect.mirror.MirrorSourceConnector";
+    let resp = rest
+        .put(&format!("/connector-plugins/{class}/config/validate"), &cfg)
+        .unwrap();
+    assert_eq!(resp.status, 200, "{}", resp.body);
     let resp = rest.put("/connectors/no-converters/config", &cfg).unwrap();
     assert_eq!(resp.status, 201, "{}", resp.body);
+    let seen = bed.connect_requests_since(&mark).unwrap();
+    let t = kafka_bed::requests::tally(&seen);
+    assert_eq!(
+        t.validate,
+        [(class.to_string(), vec![200])].into_iter().collect(),
+        "{seen:#?}"
+    );
+    assert_eq!(
+        t.config_put,
+        [("no-converters".to_string(), vec![201])]
+            .into_iter()
+            .collect(),
+        "{seen:#?}"
+    );
+    assert_eq!(seen.iter().filter(|r| r.is_write()).count(), 2, "{seen:#?}");
     let got = bed
         .kafka("kafka-b")
         .unwrap()
