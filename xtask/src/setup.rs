@@ -33,6 +33,7 @@ pub fn charmcraft() -> Result<PathBuf, String> {
 pub fn all() -> Result<(), String> {
     sh("rustup", &["target", "add", "x86_64-unknown-linux-musl"])?;
     charmcraft()?;
+    ops()?;
     craft_parts_prereqs()?;
     let fetch = root().join("harness/kafka-bed/fetch.sh");
     if fetch.exists() {
@@ -203,4 +204,40 @@ fn python_apt(venv: &Path) -> Result<(), String> {
             py.display()
         ))
     }
+}
+
+/// The pinned ops the emulator's conformance test runs its charm with
+/// (harness/juju-sim/tests/ops_conformance.rs).
+pub const OPS: &str = "ops==3.9.0";
+
+/// Where ops' venv lives; the conformance test looks here too (or at `$OPS_VENV`).
+pub fn ops_venv() -> PathBuf {
+    root().join("build/ops-venv")
+}
+
+/// Ensures the pinned ops is installed in its venv (a sibling of charmcraft's, so neither pins
+/// the other's dependencies); returns the venv's python.
+pub fn ops() -> Result<PathBuf, String> {
+    let venv = ops_venv();
+    let python = venv.join("bin/python3");
+    let want = OPS.trim_start_matches("ops==");
+    let check = format!("import ops, sys; sys.exit(ops.__version__ != {want:?})");
+    let installed = std::process::Command::new(&python)
+        .args(["-c", &check])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !installed {
+        if !python.exists() {
+            sh(
+                "python3",
+                &["-m", "venv", venv.to_str().ok_or("venv path is not UTF-8")?],
+            )?;
+        }
+        let pip = venv.join("bin/pip");
+        sh(
+            pip.to_str().ok_or("pip path is not UTF-8")?,
+            &["install", "--quiet", OPS],
+        )?;
+    }
+    Ok(python)
 }
