@@ -285,3 +285,40 @@ fn wrong_name_blocks_naming_it() {
     );
     assert!(connect.writes().is_empty());
 }
+
+// Proves the Charmed Kafka 3 case: a source with TLS on whose `tls-ca` is "enabled" (never a
+// PEM) is held with the remedy in the status until a `receive-ca-cert` relation gives a CA;
+// then its connectors are created and trust the relation's CAs for that cluster.
+#[test]
+fn kafka3_source_trusts_the_ca_relation() {
+    let connect = FakeConnect::default();
+    let signer = new_ca("signer");
+    let serves = Serves::SignedBy(signer.clone());
+    let mut s = https_world();
+    s.secrets.insert(
+        "secret:a-tls".into(),
+        secret(&[("tls", "enabled"), ("tls-ca", "enabled")]),
+    );
+    let out = run_tls(s, &hook("config-changed", None), &connect, &serves);
+    assert_eq!(
+        status(&out),
+        (
+            StatusKind::Waiting,
+            "kafka-a (source): TLS without a CA: \
+             juju integrate mirrormaker:receive-ca-cert <tls provider>"
+                .to_string()
+        )
+    );
+    assert!(connect.writes().is_empty());
+
+    let mut s = out;
+    s.relations.push(ca_relation(9, &[&signer], true));
+    run_tls(s, &hook("config-changed", None), &connect, &serves);
+    assert_eq!(connect.writes().len(), 3, "{:?}", connect.writes());
+    let c = connect.0.borrow();
+    let source = &c.actual.connectors[&name("source", "kafka-a")].config;
+    assert_eq!(
+        source["source.cluster.ssl.truststore.certificates"].trim(),
+        signer.trim()
+    );
+}

@@ -1,9 +1,10 @@
 //! Kafka Connect over HTTPS as it really is, end to end: the simulated Charmed Kafka Connect,
 //! like the real one, sends no `secret-tls` on a relation created after TLS is on (it writes
 //! it only when its endpoint set changes), so the charm must get the CA that signed Connect's
-//! certificate from a `certificate_transfer` relation. The source is a Charmed Kafka 3 (v0
-//! `KafkaProvides`) provider, the target a Kafka 4 (v1) one; the engines are real
-//! (harness/kafka-bed). Logs stay under target/e2e/<test>-<pid>/ for a failed run.
+//! certificate from a `certificate_transfer` relation. Then a Charmed Kafka 3 source (v0
+//! `KafkaProvides`, which never sends its CA) joins; its CA comes from the same relation. The
+//! engines are real (harness/kafka-bed). Logs stay under target/e2e/<test>-<pid>/ for a
+//! failed run.
 
 mod common;
 
@@ -65,10 +66,38 @@ fn running(stage: &Stage) -> Vec<String> {
         .collect()
 }
 
+/// Points the simulated TLS provider `tls` at these CAs (juju-sim's `set-backend`).
+fn publish_cas(stage: &Stage, cas: &[&str]) {
+    let file = stage.dir.join("cas.json");
+    std::fs::write(
+        &file,
+        serde_json::json!({ "certificates": cas }).to_string(),
+    )
+    .unwrap();
+    stage
+        .sim
+        .run(&["set-backend", "tls", file.to_str().unwrap()]);
+}
+
 #[test]
 fn connect_ca_over_certificate_transfer() {
-    let stage = Stage::start_with("e2e_tls", &[("kafka-a", &["--flavour", "kafka3"])]);
+    // kafka-a (Kafka 4 flavour) and kafka-a3 (Charmed Kafka 3 flavour) both front the bed's
+    // kafka-a cluster: fan-in of two aliases, so the Kafka 3 step runs on the same bed.
+    let stage = Stage::start("e2e_tls");
     let (bed, sim) = (&stage.bed, &stage.sim);
+    let kafka_a_backend = stage.backend("kafka-a");
+    sim.run(&[
+        "deploy",
+        "--sim",
+        "kafka",
+        "kafka-a3",
+        "--flavour",
+        "kafka3",
+        "--backend",
+        &kafka_a_backend,
+    ]);
+    let connect_ca = bed.state.connect.ca_pem.clone();
+    let kafka_a_ca = bed.state.clusters["kafka-a"].ca_pem.clone();
     let a = bed.kafka("kafka-a").unwrap();
     let b = bed.kafka("kafka-b").unwrap();
     a.create_topic("orders.tls", 2, 1, &[]).unwrap();
@@ -86,15 +115,11 @@ fn connect_ca_over_certificate_transfer() {
     );
     let endpoints = connect_bag["endpoints"].as_str().unwrap();
     assert!(endpoints.starts_with("https://"), "{endpoints}");
-    // The Kafka 3 flavour: v0 KafkaProvides answers without `version`, CA inside secret-tls.
-    let source_bag = provider_bag(sim, "source", "kafka-a");
-    assert!(
-        !source_bag.contains_key("version") && source_bag.contains_key("secret-tls"),
-        "kafka-a must answer as Charmed Kafka 3: {source_bag:?}"
-    );
     assert!(connectors(bed).iter().all(|n| !n.starts_with("mirror_")));
 
-    // Step 2 — the CA relation: active, and records produced on kafka-a arrive on kafka-b.
+    // Step 2 — the CA relation (the provider publishes Connect's CA): active, and records
+    // produced on kafka-a arrive on kafka-b.
+    publish_cas(&stage, &[&connect_ca]);
     let (hooks, t0) = (sim.hook_count(), Instant::now());
     sim.run(&[
         "integrate",
@@ -120,10 +145,39 @@ fn connect_ca_over_certificate_transfer() {
     let got = b.consume("kafka-a.orders.tls", sent.len(), LIMIT).unwrap();
     compare_records(&sent, &got).expect("orders.tls replicated exactly");
 
-    // Step 3 — the CA relation removed: waiting with the remedy again, and the running
+    // Step 3 — a Charmed Kafka 3 source (v0 KafkaProvides: no `version`, "enabled" instead of
+    // its CA): held with the remedy until the CA bundle also holds kafka-a's CA; then its
+    // connectors run too and its records arrive, while kafka-a's set ran on untouched.
+    sim.run(&["integrate", "mirrormaker:source", "kafka-a3"]);
+    let source3 = provider_bag(sim, "source", "kafka-a3");
+    assert!(
+        !source3.contains_key("version") && source3.contains_key("secret-tls"),
+        "kafka-a3 must answer as Charmed Kafka 3: {source3:?}"
+    );
+    wait_for("kafka-a3 held with the remedy", LIMIT, || {
+        tick_until(
+            sim,
+            "waiting",
+            "kafka-a3 (source): TLS without a CA: juju integrate mirrormaker:receive-ca-cert",
+            false,
+        )
+    });
+    publish_cas(&stage, &[&connect_ca, &kafka_a_ca]);
+    wait_for("both sources active", LIMIT, || {
+        tick_until(
+            sim,
+            "active",
+            "replicating kafka-a -> kafka-b, kafka-a3 -> kafka-b (6 connectors)",
+            true,
+        )
+    });
+    let got3 = b.consume("kafka-a3.orders.tls", sent.len(), LIMIT).unwrap();
+    compare_records(&sent, &got3).expect("the Kafka 3 source replicated exactly");
+
+    // Step 4 — the CA relation removed: waiting with the remedy again, and the running
     // connectors untouched — replication goes on (Kafka Connect copies, not the charm).
     let before = running(&stage);
-    assert_eq!(before.len(), 3, "{before:?}");
+    assert_eq!(before.len(), 6, "{before:?}");
     sim.run(&[
         "remove-relation",
         "mirrormaker:receive-ca-cert",
@@ -136,12 +190,12 @@ fn connect_ca_over_certificate_transfer() {
     let more = a
         .produce("orders.tls", &sample_records(200, "after"))
         .unwrap();
-    let all = b
-        .consume("kafka-a.orders.tls", sent.len() + more.len(), LIMIT)
-        .unwrap();
     let mut expected = sent.clone();
     expected.extend(more);
-    compare_records(&expected, &all).expect("replication continued without the CA relation");
+    for topic in ["kafka-a.orders.tls", "kafka-a3.orders.tls"] {
+        let all = b.consume(topic, expected.len(), LIMIT).unwrap();
+        compare_records(&expected, &all).expect("replication continued without the CA relation");
+    }
 
     stage.passed();
 }

@@ -56,15 +56,35 @@ impl Hold {
     }
 }
 
-fn cluster(r: &Related<KafkaData>, data: &KafkaData) -> Cluster {
-    Cluster {
+/// A Kafka cluster as the connectors see it. Its CA is the one it sent; a provider that does
+/// not send its CA over TLS (Charmed Kafka 3) is trusted through every `receive-ca-cert` CA,
+/// and without any it cannot be used yet — the note names the remedy.
+fn cluster(
+    r: &Related<KafkaData>,
+    data: &KafkaData,
+    endpoint: &str,
+    transfer: &[String],
+    app: &str,
+) -> Result<Cluster, String> {
+    let ca_pem = match (&data.ca_pem, data.tls) {
+        (Some(pem), true) => Some(pem.clone()),
+        (None, true) if !transfer.is_empty() => Some(transfer.concat()),
+        (None, true) => {
+            return Err(format!(
+                "{} ({endpoint}): TLS without a CA: juju integrate {app}:receive-ca-cert <tls provider>",
+                r.app
+            ))
+        }
+        (_, false) => None,
+    };
+    Ok(Cluster {
         alias: r.app.clone(),
         bootstrap: data.bootstrap.clone(),
         tls: data.tls,
-        ca_pem: data.ca_pem.clone(),
+        ca_pem,
         username: data.username.clone(),
         password: data.password.clone(),
-    }
+    })
 }
 
 /// The data of a relation that has answered, or why not (`<app> (<endpoint>): <why>`).
@@ -99,15 +119,27 @@ pub(super) fn gate(s: &Snapshot) -> Result<Ready, Hold> {
         .map_err(|e| Hold::Invalid(e.to_string()))?;
     let policy = s.auto_restart.clone().map_err(Hold::Invalid)?;
     let connect = answered(connect_rel, "connect-client")?;
-    let target = answered(target_rel, "target")?;
+    let transfer: Vec<String> = s.ca_bundles.iter().flat_map(|b| b.certs.clone()).collect();
+    let target = cluster(
+        target_rel,
+        answered(target_rel, "target")?,
+        "target",
+        &transfer,
+        &s.app,
+    )
+    .map_err(Hold::Incomplete)?;
 
     let (mut sources, mut held_aliases, mut notes) = (Vec::new(), Vec::new(), Vec::new());
     for r in &s.sources {
-        match &r.data {
-            Ok(d) => sources.push(cluster(r, d)),
-            Err(e) => {
+        let ready = match &r.data {
+            Ok(d) => cluster(r, d, "source", &transfer, &s.app),
+            Err(e) => Err(format!("{} (source): {e}", r.app)),
+        };
+        match ready {
+            Ok(c) => sources.push(c),
+            Err(note) => {
                 held_aliases.push(r.app.clone());
-                notes.push(format!("{} (source): {e}", r.app));
+                notes.push(note);
             }
         }
     }
@@ -123,7 +155,7 @@ pub(super) fn gate(s: &Snapshot) -> Result<Ready, Hold> {
     let inputs = Inputs {
         config: config.clone(),
         sources,
-        target: cluster(target_rel, target),
+        target,
         connect_relation_id: connect_rel.rel.id,
         model_uuid: s.model_uuid.clone(),
     };

@@ -5,7 +5,7 @@
 //! asks for (§1.2). Answer: `endpoints`, `tls`, `secret-user` (`username`, `password`),
 //! `secret-tls` (`tls-ca`). Ready ⇔ endpoints, username and password are all non-empty.
 
-use super::provider::{self, NotReady, Related};
+use super::provider::{self, Related};
 use super::{PROVIDED_SECRETS, REQUESTED_SECRETS};
 use crate::juju::{HookTools, RelationRef, ToolError};
 use crate::secret::Secret;
@@ -25,7 +25,7 @@ pub struct KafkaData {
     pub username: String,
     pub password: Secret,
     pub tls: bool,
-    /// The cluster's CA (PEM) when TLS is on.
+    /// The cluster's CA (PEM) when TLS is on and the provider sent one.
     pub ca_pem: Option<String>,
 }
 
@@ -56,19 +56,18 @@ pub fn read(
     rel: &RelationRef,
     remote_app: &str,
 ) -> Result<Related<KafkaData>, ToolError> {
-    let data = provider::read_ready(tools, rel, remote_app)?.and_then(|f| {
+    let data = provider::read_ready(tools, rel, remote_app)?.map(|f| {
         let tls = provider::tls_on(f.get("tls"));
+        // Charmed Kafka 3 puts `enabled` in `tls-ca`, never its CA: the CA then comes from
+        // `receive-ca-cert` (the gate decides; docs/spec/relations.md §2.1).
         let ca_pem = provider::pem_ca(f.get("tls-ca"));
-        if tls && ca_pem.is_none() {
-            return Err(NotReady::Missing(vec!["tls-ca"]));
-        }
-        Ok(KafkaData {
+        KafkaData {
             bootstrap: f.get("endpoints").unwrap_or_default().to_string(),
             username: f.get("username").unwrap_or_default().to_string(),
             password: Secret::new(f.get("password").unwrap_or_default()),
             tls,
             ca_pem: if tls { ca_pem } else { None },
-        })
+        }
     });
     Ok(Related {
         rel: rel.clone(),

@@ -105,25 +105,27 @@ fn secrets_override_and_are_labelled() {
     );
 }
 
-// `tls` on with a non-PEM `tls-ca` (old providers send "enabled") waits for the CA; `tls` of
-// "disabled" is off (not Python truthiness).
+// `tls` on with a non-PEM `tls-ca` (Charmed Kafka 3 sends "enabled") is ready without a CA
+// (the gate then needs `receive-ca-cert`); `tls` of "disabled" is off (not Python truthiness).
 #[test]
 fn tls_rules() {
-    let bag = [
-        ("endpoints", "h:9093"),
-        ("username", "u"),
-        ("password", "pw-123456"),
-        ("tls", "enabled"),
-        ("tls-ca", "enabled"),
-    ];
-    let t = world(&bag, &[]);
-    assert_eq!(
-        kafka_client::read(&t, &rel(), "kafka-a")
+    let read = |tls: &str, ca: &str| {
+        let bag = [
+            ("endpoints", "h:9093"),
+            ("username", "u"),
+            ("password", "pw-123456"),
+            ("tls", tls),
+            ("tls-ca", ca),
+        ];
+        let d = kafka_client::read(&world(&bag, &[]), &rel(), "kafka-a")
             .unwrap()
             .data
-            .unwrap_err(),
-        NotReady::Missing(vec!["tls-ca"])
-    );
+            .unwrap();
+        (d.tls, d.ca_pem)
+    };
+    assert_eq!(read("enabled", "enabled"), (true, None));
+    assert_eq!(read("disabled", "disabled"), (false, None));
+    assert_eq!(read("enabled", PEM), (true, Some(format!("{PEM}\n"))));
 }
 
 // Missing answers name the fields; an unreadable secret says so, and neither is an error.
