@@ -74,13 +74,20 @@ impl FakeConnect {
 
     /// Task `task` of `name` FAILED with a trace naming a secret, to prove it never leaks.
     pub fn fail_task(&self, name: &str, task: u32) {
+        self.fail_task_with(
+            name,
+            task,
+            "org.apache.kafka.common.errors.SaslAuthenticationException: Authentication failed during authentication due to invalid credentials (pw-kafka-secret)\n\tat org.apache.kafka.X",
+        );
+    }
+
+    /// Task `task` of `name` FAILED with `trace`, as Connect stores it (unredacted).
+    pub fn fail_task_with(&self, name: &str, task: u32, trace: &str) {
         let mut c = self.0.borrow_mut();
         let x = c.actual.connectors.get_mut(name).unwrap();
         let t = x.tasks.iter_mut().find(|t| t.id == task).unwrap();
         t.state = "FAILED".into();
-        t.trace = Some(
-            "org.apache.kafka.common.errors.SaslAuthenticationException: Authentication failed during authentication due to invalid credentials (pw-kafka-secret)\n\tat org.apache.kafka.X".into(),
-        );
+        t.trace = Some(trace.into());
     }
 }
 
@@ -297,7 +304,12 @@ pub fn run_action(
 /// A converged world: the leader created everything, Connect reports it all RUNNING on a
 /// worker, and one more hook settled the peer data. Returns the state after it.
 pub fn converged(connect: &FakeConnect) -> State {
-    let s = run(world(), &hook("config-changed", None), connect);
+    converge(world(), connect)
+}
+
+/// [`converged`] from the world `s` (e.g. with other passwords).
+pub fn converge(s: State, connect: &FakeConnect) -> State {
+    let s = run(s, &hook("config-changed", None), connect);
     all_running(connect);
     let s = run(s, &hook("update-status", None), connect);
     connect.take_writes();
