@@ -118,7 +118,8 @@ pub fn step(record: &Record, health: Health, now: u64, policy: Policy) -> (Verdi
         }
         Health::Failed => {
             next.healthy_since = None;
-            if !policy.enabled {
+            // `auto-restart-max=0` allows no automatic restart: the same as switching it off.
+            if !policy.enabled || policy.max == 0 {
                 return (Verdict::Disabled, next);
             }
             if record.restarts >= policy.max {
@@ -153,6 +154,25 @@ mod tests {
         enabled: true,
         max: 10,
     };
+
+    // proves auto-restart-max=0 means no automatic restart, reported as auto-restart being off
+    // (not as "gave up after 0 restarts"), exactly like auto-restart=false
+    #[test]
+    fn max_zero_is_off() {
+        let zero = Policy {
+            enabled: true,
+            max: 0,
+        };
+        let off = Policy {
+            enabled: false,
+            max: 10,
+        };
+        for policy in [zero, off] {
+            let (v, next) = step(&Record::default(), Health::Failed, 100, policy);
+            assert_eq!(v, Verdict::Disabled);
+            assert_eq!(next.restarts, 0);
+        }
+    }
 
     // proves the schedule is Strimzi's: n²+n minutes after the n-th restart, capped at 60
     #[test]
