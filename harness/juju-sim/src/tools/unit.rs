@@ -243,13 +243,12 @@ pub fn state_delete(t: &mut Tool, argv: &[String]) -> Result<()> {
 }
 
 /// `storage-list [NAME]`: the unit's storage instances — none, storage is not modelled.
-pub fn storage_list(t: &mut Tool, argv: &[String], out: &mut String) -> Result<()> {
+pub fn storage_list(_t: &mut Tool, argv: &[String], out: &mut String) -> Result<()> {
     let a = parse(argv, &[FORMAT])?;
     let fmt = a.format()?;
     if a.pos.len() > 1 {
         no_more(&a.pos[1..])?;
     }
-    let _ = t;
     out.push_str(&emit(&Value::Array(vec![]), fmt));
     Ok(())
 }
@@ -271,7 +270,7 @@ fn valid_storage_id(id: &str) -> bool {
 /// `storage-get [-s ID] [KEY]`: outside a storage hook `-s` is required (`no storage instance
 /// specified`, exit 2); since a unit has no storage attached, every valid id is `storage
 /// attachment <id>:<unit> not found`, raised while parsing `-s` (exit 2), as Juju does.
-pub fn storage_get(t: &mut Tool, argv: &[String], out: &mut String) -> Result<()> {
+pub fn storage_get(t: &mut Tool, argv: &[String], _out: &mut String) -> Result<()> {
     let a = parse(argv, &[FORMAT, flag(&["s"], true)])?;
     a.format()?;
     let Some(id) = a.get("s") else {
@@ -282,7 +281,6 @@ pub fn storage_get(t: &mut Tool, argv: &[String], out: &mut String) -> Result<()
             "invalid value {id:?} for option -s: invalid storage ID {id:?}"
         )));
     }
-    let _ = out;
     Err(Error::usage(format!(
         "invalid value {id:?} for option -s: storage attachment {id}:{} not found",
         t.unit()
