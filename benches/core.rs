@@ -2,9 +2,9 @@
 //! and `plan::plan` (desired × actual → steps), on the shapes a large deployment has:
 //! fan-in of 1…50 `source` clusters, and 0…2 000 foreign connectors on the shared Connect
 //! cluster. Also the decode of Connect's `?expand=status&expand=info` answer at that size,
-//! which the hook parses on every run: typed and complete (`ConnectClient::actual`), and
+//! which the hook parses on every run: typed and complete (`ConnectClient::list_all`), and
 //! filtered to our connectors while decoding (`connect::decode_expanded`, used by
-//! `ConnectClient::actual_for`).
+//! `ConnectClient::list_for`).
 //!
 //!   cargo bench --bench core                 # all groups
 //!   cargo bench --bench core -- plan/foreign # one group

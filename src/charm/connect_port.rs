@@ -2,10 +2,10 @@
 //! run on a current-thread tokio runtime: one hook, one runtime, one time budget.
 
 use super::port::{ConnectApi, ConnectFailure, FailureKind};
-use crate::connect::{runtime, Budget, ConnectClient, ConnectError, ConnectSettings};
+use crate::connect::{runtime, Budget, ConnectClient, ConnectError, ConnectSettings, Listing};
 use crate::mirror::sensitive::is_sensitive_key;
 use crate::mirror::DesiredConnector;
-use crate::plan::Actual;
+use crate::plan::{Actual, ActualConnector, TaskState};
 use crate::relations::ConnectData;
 use crate::secret::Secret;
 use std::collections::BTreeMap;
@@ -48,6 +48,36 @@ fn failure(e: ConnectError) -> ConnectFailure {
     }
 }
 
+/// Connect's listing as the planner's model (the adapter's job: `connect` knows no planner).
+fn to_actual(listing: Listing) -> Actual {
+    let connectors = listing
+        .into_iter()
+        .map(|(name, listed)| {
+            let mut c = ActualConnector {
+                config: listed.config,
+                ..ActualConnector::default()
+            };
+            if let Some(st) = listed.status {
+                c.state = Some(st.connector.state);
+                c.worker_id = st.connector.worker_id;
+                c.trace = st.connector.trace;
+                c.tasks = st
+                    .tasks
+                    .into_iter()
+                    .map(|t| TaskState {
+                        id: t.id,
+                        state: t.state,
+                        worker_id: t.worker_id,
+                        trace: t.trace,
+                    })
+                    .collect();
+            }
+            (name, c)
+        })
+        .collect();
+    Actual { connectors }
+}
+
 /// The secret values of a connector config, so that an error echoing them is redacted.
 fn secrets_of(config: &BTreeMap<String, String>) -> Vec<Secret> {
     config
@@ -59,7 +89,10 @@ fn secrets_of(config: &BTreeMap<String, String>) -> Vec<Secret> {
 
 impl ConnectApi for RealConnect {
     fn list(&self) -> Result<Actual, ConnectFailure> {
-        self.rt.block_on(self.client.actual()).map_err(failure)
+        self.rt
+            .block_on(self.client.list_all())
+            .map(to_actual)
+            .map_err(failure)
     }
 
     fn list_for(
@@ -68,7 +101,8 @@ impl ConnectApi for RealConnect {
         keep: &dyn Fn(&str) -> bool,
     ) -> Result<Actual, ConnectFailure> {
         self.rt
-            .block_on(self.client.actual_for(expected.iter().copied(), keep))
+            .block_on(self.client.list_for(expected.iter().copied(), keep))
+            .map(to_actual)
             .map_err(failure)
     }
 

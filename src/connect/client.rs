@@ -1,13 +1,10 @@
 //! [`ConnectClient`]: construction, the per-hook [`Budget`], [`RetryPolicy`] and the REST
 //! operations. Does I/O through `transport.rs` (failover, retries, classification).
 
-use super::entities::{
-    ConfigInfos, ConnectorInfo, ConnectorStateInfo, Expanded, PluginInfo, ServerInfo,
-};
+use super::entities::{ConfigInfos, ConnectorInfo, ConnectorStateInfo, PluginInfo, ServerInfo};
 use super::transport::{chain, seg};
 use super::{tls, ConnectError};
 use crate::mirror::sensitive::redact_text;
-use crate::plan::{Action, Actual, ActualConnector, Step, TaskState};
 use crate::secret::Secret;
 use reqwest::{Method, StatusCode};
 use std::collections::BTreeMap;
@@ -84,6 +81,26 @@ impl Default for RetryPolicy {
         }
     }
 }
+
+/// One connector as Connect lists it: its stored config (passwords in clear, for diffing) and
+/// its status, if Connect has one yet, with every trace already cut short and redacted.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Listed {
+    pub config: BTreeMap<String, String>,
+    pub status: Option<ConnectorStateInfo>,
+}
+
+impl std::fmt::Debug for Listed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Listed")
+            .field("config", &crate::mirror::sensitive::masked(&self.config))
+            .field("status", &self.status)
+            .finish()
+    }
+}
+
+/// Connectors by name.
+pub type Listing = BTreeMap<String, Listed>;
 
 /// Result of `PUT /connectors/<n>/config`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -247,20 +264,6 @@ impl ConnectClient {
         self.decode("list connectors", &body)
     }
 
-    /// `GET /connectors?expand=status&expand=info`. Omits connectors with no status yet (§1.3).
-    pub async fn list_expanded(&self) -> Result<BTreeMap<String, Expanded>, ConnectError> {
-        let op = "list connectors";
-        let (_, body) = self
-            .call(
-                op,
-                Method::GET,
-                "/connectors?expand=status&expand=info",
-                None,
-            )
-            .await?;
-        self.decode(op, &body)
-    }
-
     /// `GET /connectors/<n>/config`; `None` when the connector does not exist.
     pub async fn get_config(
         &self,
@@ -399,17 +402,17 @@ impl ConnectClient {
         self.decode(&op, &text).map(Some)
     }
 
-    /// Everything Connect lists, as the planner's model: the expanded list, plus the config of
-    /// every listed connector that has no status yet (`?expand` omits those, §1.3). Always two
-    /// list requests; [`ConnectClient::actual_for`] needs one in the steady state.
-    pub async fn actual(&self) -> Result<Actual, ConnectError> {
-        let mut actual = self.actual_expanded(&|_| true).await?;
-        self.add_unexpanded(&mut actual, &|_| true).await?;
-        Ok(actual)
+    /// Everything Connect lists: the expanded list, plus the config of every listed connector
+    /// that has no status yet (`?expand` omits those, §1.3). Always two list requests;
+    /// [`ConnectClient::list_for`] needs one in the steady state.
+    pub async fn list_all(&self) -> Result<Listing, ConnectError> {
+        let mut listing = self.list_expanded(&|_| true).await?;
+        self.add_unexpanded(&mut listing, &|_| true).await?;
+        Ok(listing)
     }
 
     /// The connectors `keep` accepts (e.g. the ones this application owns), as
-    /// [`ConnectClient::actual`] would list them, with ONE request
+    /// [`ConnectClient::list_all`] would list them, with ONE request
     /// (`GET /connectors?expand=status&expand=info`) when every name in `expected` (the desired
     /// connectors) is in the answer — the steady state. Others are skipped while decoding, so
     /// memory does not grow with the foreign connectors on a shared cluster.
@@ -418,29 +421,26 @@ impl ConnectClient {
     /// `ConnectorsResource.listConnectors` drops the whole entry when either expansion throws,
     /// whatever the order of the `expand` values), so when an expected name is missing this
     /// falls back to `GET /connectors` plus `GET …/config` for each kept connector that was
-    /// omitted — what [`ConnectClient::actual`] does.
+    /// omitted — what [`ConnectClient::list_all`] does.
     ///
     /// What the fast path can miss: a kept connector that is NOT expected and has no status yet
     /// (one of ours created moments ago and no longer desired). A plan would delete it; it is
     /// deleted on the next hook instead, once Connect has its status.
-    pub async fn actual_for<'a>(
+    pub async fn list_for<'a>(
         &self,
         expected: impl IntoIterator<Item = &'a str>,
         keep: &dyn Fn(&str) -> bool,
-    ) -> Result<Actual, ConnectError> {
-        let mut actual = self.actual_expanded(keep).await?;
-        if expected
-            .into_iter()
-            .any(|name| !actual.connectors.contains_key(name))
-        {
-            self.add_unexpanded(&mut actual, keep).await?;
+    ) -> Result<Listing, ConnectError> {
+        let mut listing = self.list_expanded(keep).await?;
+        if expected.into_iter().any(|name| !listing.contains_key(name)) {
+            self.add_unexpanded(&mut listing, keep).await?;
         }
-        Ok(actual)
+        Ok(listing)
     }
 
-    /// `GET /connectors?expand=status&expand=info` as the planner's model, kept connectors
-    /// only (one listed without `info` gets its config with one `GET …/config`).
-    async fn actual_expanded(&self, keep: &dyn Fn(&str) -> bool) -> Result<Actual, ConnectError> {
+    /// `GET /connectors?expand=status&expand=info`, kept connectors only (one listed without
+    /// `info` gets its config with one `GET …/config`).
+    async fn list_expanded(&self, keep: &dyn Fn(&str) -> bool) -> Result<Listing, ConnectError> {
         let op = "list connectors";
         let (_, body) = self
             .call(
@@ -457,84 +457,46 @@ impl ConnectClient {
                 message: self.redact(&e.to_string()),
             })?;
         drop(body);
-        let mut actual = Actual::default();
+        let mut listing = Listing::new();
         for (name, e) in expanded {
             let config = match e.info {
                 Some(info) => info.config,
                 None => self.get_config(&name).await?.unwrap_or_default(),
             };
-            let mut connector = ActualConnector {
-                config,
-                ..Default::default()
-            };
-            if let Some(s) = e.status {
-                connector.state = Some(s.connector.state);
-                connector.worker_id = s.connector.worker_id;
-                connector.trace = s.connector.trace.map(|tr| self.short_trace(&tr));
-                connector.tasks = s
-                    .tasks
-                    .into_iter()
-                    .map(|t| TaskState {
-                        id: t.id,
-                        state: t.state,
-                        worker_id: t.worker_id,
-                        trace: t.trace.map(|tr| self.short_trace(&tr)),
-                    })
-                    .collect();
-            }
-            actual.connectors.insert(name, connector);
+            let status = e.status.map(|mut st| {
+                st.connector.trace = st.connector.trace.map(|t| self.short_trace(&t));
+                for t in &mut st.tasks {
+                    t.trace = t.trace.take().map(|tr| self.short_trace(&tr));
+                }
+                st
+            });
+            listing.insert(name, Listed { config, status });
         }
-        Ok(actual)
+        Ok(listing)
     }
 
-    /// Adds the kept connectors `GET /connectors` lists that `actual` lacks (no status yet),
-    /// with their configs and no state. One that is gone meanwhile is skipped.
+    /// Adds the kept connectors `GET /connectors` lists that `listing` lacks (no status yet),
+    /// with their configs and no status. One that is gone meanwhile is skipped.
     async fn add_unexpanded(
         &self,
-        actual: &mut Actual,
+        listing: &mut Listing,
         keep: &dyn Fn(&str) -> bool,
     ) -> Result<(), ConnectError> {
         for name in self.names().await? {
-            if actual.connectors.contains_key(&name) || !keep(&name) {
+            if listing.contains_key(&name) || !keep(&name) {
                 continue;
             }
             if let Some(config) = self.get_config(&name).await? {
-                actual.connectors.insert(
+                listing.insert(
                     name,
-                    ActualConnector {
+                    Listed {
                         config,
-                        ..Default::default()
+                        status: None,
                     },
                 );
             }
         }
         Ok(())
-    }
-
-    /// Carry out one plan step: Create/Update → `PUT …/config`, Delete → `DELETE` (404 = done),
-    /// Pause/Stop/Resume/Restart → the matching endpoint (§1.3).
-    /// Idempotent, so a half-applied plan can simply be re-planned and re-applied.
-    pub async fn apply_step(&self, step: &Step) -> Result<(), ConnectError> {
-        match step.action {
-            Action::Create | Action::Update => {
-                let config = step.config.as_ref().ok_or_else(|| ConnectError::Decode {
-                    op: format!("apply {} of '{}'", step.action.as_str(), step.name),
-                    message: "the step carries no config (a bug in plan)".into(),
-                })?;
-                self.put_config(&step.name, config).await.map(drop)
-            }
-            Action::Delete => self.delete(&step.name).await,
-            Action::Pause => self.pause(&step.name).await,
-            Action::Stop => self.stop(&step.name).await,
-            Action::Resume => self.resume(&step.name).await,
-            Action::Restart {
-                include_tasks,
-                only_failed,
-            } => self
-                .restart(&step.name, include_tasks, only_failed)
-                .await
-                .map(drop),
-        }
     }
 
     /// A Java stack trace cut to what an operator reads: its first line (the exception

@@ -20,7 +20,9 @@ mod error;
 mod tls;
 mod transport;
 
-pub use client::{runtime, Budget, ConnectClient, ConnectSettings, PutOutcome, RetryPolicy};
+pub use client::{
+    runtime, Budget, ConnectClient, ConnectSettings, Listed, Listing, PutOutcome, RetryPolicy,
+};
 pub use entities::{
     decode_expanded, ConfigInfo, ConfigInfos, ConfigValueInfo, ConnectorInfo, ConnectorStateInfo,
     ConnectorTaskId, ErrorBody, Expanded, PluginInfo, ServerInfo, StateInfo, TaskStateInfo,

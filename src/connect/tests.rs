@@ -114,16 +114,17 @@ async fn actual_merges_expanded_and_names() {
         .expect(1)
         .mount(&s)
         .await;
-    let actual = client(&[&s.uri()], 1).actual().await.unwrap();
-    let a = &actual.connectors["a"];
-    assert_eq!(a.state.as_deref(), Some("RUNNING"));
+    let actual = client(&[&s.uri()], 1).list_all().await.unwrap();
+    let a = &actual["a"];
+    let st = a.status.as_ref().unwrap();
+    assert_eq!(st.connector.state, "RUNNING");
     assert_eq!(
         a.config["sasl.jaas.config"],
         jaas(),
         "configs keep clear values for diffing"
     );
-    assert_eq!(a.tasks[0].state, "FAILED");
-    let trace = a.tasks[0].trace.as_deref().unwrap();
+    assert_eq!(st.tasks[0].state, "FAILED");
+    let trace = st.tasks[0].trace.as_deref().unwrap();
     assert_eq!(
         trace.lines().count(),
         1,
@@ -131,11 +132,8 @@ async fn actual_merges_expanded_and_names() {
     );
     assert_no_secret(trace);
     assert_no_secret(&format!("{actual:?}"));
-    let b = &actual.connectors["b"];
-    assert_eq!(
-        (b.state.as_deref(), b.config["tasks.max"].as_str()),
-        (None, "2")
-    );
+    let b = &actual["b"];
+    assert_eq!((&b.status, b.config["tasks.max"].as_str()), (&None, "2"));
 }
 
 /// Mounts `?expand` answering connector "a" (RUNNING) and the plain list `names`, each
@@ -167,11 +165,12 @@ async fn actual_expecting_present_is_one_request() {
     let s = MockServer::start().await;
     expand_and_names(&s, &["a"], 1, 0).await;
     let actual = client(&[&s.uri()], 1)
-        .actual_for(["a"], &|_| true)
+        .list_for(["a"], &|_| true)
         .await
         .unwrap();
-    assert_eq!(actual.connectors["a"].state.as_deref(), Some("RUNNING"));
-    assert_eq!(actual.connectors.len(), 1);
+    let a = actual["a"].status.as_ref().unwrap();
+    assert_eq!(a.connector.state, "RUNNING");
+    assert_eq!(actual.len(), 1);
 }
 
 // proves an expected connector missing from ?expand (no status yet, §1.3) falls back to the
@@ -189,14 +188,11 @@ async fn actual_expecting_missing_falls_back_to_names() {
         .mount(&s)
         .await;
     let actual = client(&[&s.uri()], 1)
-        .actual_for(["a", "b"], &|_| true)
+        .list_for(["a", "b"], &|_| true)
         .await
         .unwrap();
-    let b = &actual.connectors["b"];
-    assert_eq!(
-        (b.state.as_deref(), b.config["tasks.max"].as_str()),
-        (None, "2")
-    );
+    let b = &actual["b"];
+    assert_eq!((&b.status, b.config["tasks.max"].as_str()), (&None, "2"));
 }
 
 // proves an expected connector that does not exist at all costs the fallback list and nothing else
@@ -205,23 +201,23 @@ async fn actual_expecting_absent_is_two_requests() {
     let s = MockServer::start().await;
     expand_and_names(&s, &["a"], 1, 1).await;
     let actual = client(&[&s.uri()], 1)
-        .actual_for(["a", "new"], &|_| true)
+        .list_for(["a", "new"], &|_| true)
         .await
         .unwrap();
-    assert!(!actual.connectors.contains_key("new"));
+    assert!(!actual.contains_key("new"));
 }
 
 // proves connectors `keep` rejects (foreign ones) are dropped while decoding, also from the
 // fallback list, and cost no config request
 #[tokio::test]
-async fn actual_for_keeps_only_accepted() {
+async fn list_for_keeps_only_accepted() {
     let s = MockServer::start().await;
     expand_and_names(&s, &["a", "foreign"], 1, 1).await;
     let actual = client(&[&s.uri()], 1)
-        .actual_for(["ours"], &|n| n != "a" && n != "foreign")
+        .list_for(["ours"], &|n| n != "a" && n != "foreign")
         .await
         .unwrap();
-    assert!(actual.connectors.is_empty(), "{actual:?}");
+    assert!(actual.is_empty(), "{actual:?}");
 }
 
 // proves the filtered decode skips rejected entries whatever their shape and keeps the rest
@@ -647,58 +643,6 @@ fn setup_errors() {
     )
     .unwrap();
     assert_eq!(ok.endpoints(), ["https://a:8443", "https://b:8443"]);
-}
-
-// proves apply_step maps a plan to PUT (create/update) and DELETE, in plan order, with the clear config
-#[tokio::test]
-async fn apply_plan_steps() {
-    use crate::mirror::{ConnectorKind, DesiredConnector};
-    use crate::plan::{plan, Actual, ActualConnector, Owner};
-    let uuid = "0123abcd-4567-89ef-0123-456789abcdef";
-    let owner = Owner::new(3, uuid).unwrap();
-    let hex = "0123abcd456789ef0123456789abcdef";
-    let new = format!("mirror_source_kafka-a_r3_{hex}");
-    let old = format!("mirror_heartbeat_kafka-z_r3_{hex}");
-    let desired = vec![DesiredConnector {
-        name: new.clone(),
-        kind: ConnectorKind::Source,
-        source_alias: "kafka-a".into(),
-        config: BTreeMap::from([("sasl.jaas.config".to_string(), jaas())]),
-    }];
-    let actual = Actual {
-        connectors: BTreeMap::from([
-            (old.clone(), ActualConnector::default()),
-            ("foreign".to_string(), ActualConnector::default()),
-        ]),
-    };
-    let p = plan(&desired, &actual, &owner);
-    let s = MockServer::start().await;
-    Mock::given(method("PUT"))
-        .and(path(format!("/connectors/{new}/config")))
-        .and(body_json(json!({"sasl.jaas.config": jaas()})))
-        .respond_with(ResponseTemplate::new(201))
-        .expect(1)
-        .mount(&s)
-        .await;
-    Mock::given(method("DELETE"))
-        .and(path(format!("/connectors/{old}")))
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&s)
-        .await;
-    Mock::given(method("DELETE"))
-        .and(path("/connectors/foreign"))
-        .respond_with(ResponseTemplate::new(204))
-        .expect(0)
-        .mount(&s)
-        .await;
-    let c = client(&[&s.uri()], 1);
-    for step in &p.steps {
-        c.apply_step(step).await.unwrap();
-    }
-    let received = s.received_requests().await.unwrap();
-    let order: Vec<_> = received.iter().map(|r| r.method.to_string()).collect();
-    assert_eq!(order, vec!["PUT", "DELETE"]);
 }
 
 // proves plugins() lists classes and status() maps "No status found" 404 to None
