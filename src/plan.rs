@@ -56,12 +56,83 @@ impl Owner {
     }
 }
 
+/// A connector's or task's state as Connect reports it (`AbstractStatus.State`), parsed once
+/// in the driver's adapter. A state this charm does not know is kept by name.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum RunState {
+    Running,
+    Paused,
+    Stopped,
+    Failed,
+    #[default]
+    Unassigned,
+    Restarting,
+    Other(String),
+}
+
+impl RunState {
+    pub fn parse(name: &str) -> RunState {
+        match name {
+            "RUNNING" => RunState::Running,
+            "PAUSED" => RunState::Paused,
+            "STOPPED" => RunState::Stopped,
+            "FAILED" => RunState::Failed,
+            "UNASSIGNED" => RunState::Unassigned,
+            "RESTARTING" => RunState::Restarting,
+            other => RunState::Other(other.to_string()),
+        }
+    }
+
+    /// Connect's name for it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            RunState::Running => "RUNNING",
+            RunState::Paused => "PAUSED",
+            RunState::Stopped => "STOPPED",
+            RunState::Failed => "FAILED",
+            RunState::Unassigned => "UNASSIGNED",
+            RunState::Restarting => "RESTARTING",
+            RunState::Other(name) => name,
+        }
+    }
+}
+
+impl fmt::Display for RunState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<&str> for RunState {
+    fn from(name: &str) -> RunState {
+        RunState::parse(name)
+    }
+}
+
+impl From<String> for RunState {
+    fn from(name: String) -> RunState {
+        RunState::parse(&name)
+    }
+}
+
+/// Compares with Connect's name (`state == "RUNNING"`), for tests and tables.
+impl PartialEq<&str> for RunState {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl serde::Serialize for RunState {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// A task as Connect reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TaskState {
     pub id: u32,
-    /// `RUNNING`, `FAILED`, `PAUSED`, `UNASSIGNED`, `RESTARTING`.
-    pub state: String,
+    pub state: RunState,
     /// `host:port` of the worker running it, as Connect reports it.
     pub worker_id: Option<String>,
     /// First lines of the Java stack trace of a FAILED task (already redacted by the client).
@@ -74,7 +145,7 @@ pub struct ActualConnector {
     /// The stored config (as `GET …/config`; includes `name`, passwords in clear).
     pub config: BTreeMap<String, String>,
     /// Connector state; `None` when Connect has no status yet (just created or unassigned).
-    pub state: Option<String>,
+    pub state: Option<RunState>,
     /// `host:port` of the worker running the connector instance.
     pub worker_id: Option<String>,
     /// First lines of the connector's own trace when it is FAILED (already redacted).
@@ -97,7 +168,8 @@ impl fmt::Debug for ActualConnector {
 impl ActualConnector {
     /// True when the connector or any of its tasks is FAILED.
     pub fn any_failed(&self) -> bool {
-        self.state.as_deref() == Some("FAILED") || self.tasks.iter().any(|t| t.state == "FAILED")
+        self.state == Some(RunState::Failed)
+            || self.tasks.iter().any(|t| t.state == RunState::Failed)
     }
 }
 
@@ -460,18 +532,18 @@ pub fn apply_to(plan: &Plan, actual: &mut Actual) {
                     continue;
                 };
                 let state = match step.action {
-                    Action::Pause => "PAUSED",
-                    Action::Stop => "STOPPED",
-                    _ => "RUNNING",
+                    Action::Pause => RunState::Paused,
+                    Action::Stop => RunState::Stopped,
+                    _ => RunState::Running,
                 };
                 if step.action == Action::Stop {
                     c.tasks.clear();
                 }
-                if c.state.as_deref() != Some("FAILED") || step.action == Action::Stop {
-                    c.state = Some(state.into());
+                if c.state != Some(RunState::Failed) || step.action == Action::Stop {
                     for t in &mut c.tasks {
-                        t.state = state.into();
+                        t.state = state.clone();
                     }
+                    c.state = Some(state);
                 }
             }
             Action::Restart {
@@ -481,14 +553,14 @@ pub fn apply_to(plan: &Plan, actual: &mut Actual) {
                 let Some(c) = actual.connectors.get_mut(&step.name) else {
                     continue;
                 };
-                if !only_failed || c.state.as_deref() == Some("FAILED") {
-                    c.state = Some("RUNNING".into());
+                if !only_failed || c.state == Some(RunState::Failed) {
+                    c.state = Some(RunState::Running);
                     c.trace = None;
                 }
                 if include_tasks {
                     for t in c.tasks.iter_mut() {
-                        if !only_failed || t.state == "FAILED" {
-                            t.state = "RUNNING".into();
+                        if !only_failed || t.state == RunState::Failed {
+                            t.state = RunState::Running;
                             t.trace = None;
                         }
                     }

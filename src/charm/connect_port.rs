@@ -5,7 +5,7 @@ use super::port::{ConnectApi, ConnectFailure, FailureKind};
 use crate::connect::{runtime, Budget, ConnectClient, ConnectError, ConnectSettings, Listing};
 use crate::mirror::sensitive::is_sensitive_key;
 use crate::mirror::DesiredConnector;
-use crate::plan::{Actual, ActualConnector, TaskState};
+use crate::plan::{Actual, ActualConnector, RunState, TaskState};
 use crate::relations::ConnectData;
 use crate::secret::Secret;
 use std::collections::BTreeMap;
@@ -58,7 +58,7 @@ fn to_actual(listing: Listing) -> Actual {
                 ..ActualConnector::default()
             };
             if let Some(st) = listed.status {
-                c.state = Some(st.connector.state);
+                c.state = Some(RunState::parse(&st.connector.state));
                 c.worker_id = st.connector.worker_id;
                 c.trace = st.connector.trace;
                 c.tasks = st
@@ -66,7 +66,7 @@ fn to_actual(listing: Listing) -> Actual {
                     .into_iter()
                     .map(|t| TaskState {
                         id: t.id,
-                        state: t.state,
+                        state: RunState::parse(&t.state),
                         worker_id: t.worker_id,
                         trace: t.trace,
                     })

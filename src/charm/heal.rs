@@ -11,7 +11,7 @@
 //! A [`Record`] per connector is kept by the driver in the peer relation's app databag, so it
 //! survives hooks and leader changes.
 
-use crate::plan::ActualConnector;
+use crate::plan::{ActualConnector, RunState};
 use serde::{Deserialize, Serialize};
 
 /// How long a connector must stay fully RUNNING before its restart counter goes back to 0.
@@ -74,8 +74,8 @@ impl Health {
     pub fn of(c: &ActualConnector) -> Health {
         if c.any_failed() {
             Health::Failed
-        } else if c.state.as_deref() == Some("RUNNING")
-            && c.tasks.iter().all(|t| t.state == "RUNNING")
+        } else if c.state == Some(RunState::Running)
+            && c.tasks.iter().all(|t| t.state == RunState::Running)
         {
             Health::Running
         } else {

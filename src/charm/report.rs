@@ -87,7 +87,10 @@ pub fn status_json(s: &Snapshot, o: &Outcome) -> Value {
             let state = match a {
                 None if o.actual.is_some() => "ABSENT".to_string(),
                 None => "UNKNOWN".to_string(),
-                Some(a) => a.state.clone().unwrap_or_else(|| "NO-STATUS".into()),
+                Some(a) => a
+                    .state
+                    .as_ref()
+                    .map_or("NO-STATUS".to_string(), ToString::to_string),
             };
             json!({
                 "name": d.name,

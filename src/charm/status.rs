@@ -19,7 +19,7 @@ use super::port::{ConnectFailure, FailureKind};
 use crate::connect::CertProblem;
 use crate::juju::{Status, StatusKind};
 use crate::mirror::{ConnectorKind, DesiredConnector};
-use crate::plan::{Actual, ActualConnector, Intent};
+use crate::plan::{Actual, ActualConnector, Intent, RunState};
 use crate::relations::ConnectData;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -82,11 +82,11 @@ pub fn root_cause(trace: Option<&str>) -> &str {
 /// leader keeps (`peer::Since`): `no-status`, `UNASSIGNED`, `no-tasks`, `task-<id>-<STATE>`.
 /// `None` when it is not waiting for anything (RUNNING, FAILED, PAUSED, …).
 pub fn condition(d: &DesiredConnector, a: &ActualConnector) -> Option<String> {
-    match a.state.as_deref() {
+    match &a.state {
         None => Some("no-status".into()),
-        Some("UNASSIGNED") => Some("UNASSIGNED".into()),
-        Some("RUNNING") if a.any_failed() => None,
-        Some("RUNNING") => match a.tasks.iter().find(|t| t.state != "RUNNING") {
+        Some(RunState::Unassigned) => Some("UNASSIGNED".into()),
+        Some(RunState::Running) if a.any_failed() => None,
+        Some(RunState::Running) => match a.tasks.iter().find(|t| t.state != RunState::Running) {
             Some(t) => Some(format!("task-{}-{}", t.id, t.state)),
             None if a.tasks.is_empty() && d.kind != ConnectorKind::Checkpoint => {
                 Some("no-tasks".into())
@@ -126,13 +126,13 @@ impl Inputs<'_> {
     }
 
     fn failed(&self, d: &DesiredConnector, a: &ActualConnector) -> Status {
-        let label = if a.state.as_deref() == Some("FAILED") {
+        let label = if a.state == Some(RunState::Failed) {
             format!("{} FAILED: {}", d.name, root_cause(a.trace.as_deref()))
         } else {
             let t = a
                 .tasks
                 .iter()
-                .find(|t| t.state == "FAILED")
+                .find(|t| t.state == RunState::Failed)
                 .expect("any_failed");
             format!(
                 "{} task {} FAILED: {}",
@@ -193,10 +193,9 @@ impl Inputs<'_> {
         if a.any_failed() {
             return Some(self.failed(d, a));
         }
-        let state = a.state.as_deref().unwrap_or("");
         let app = self.app;
         if let Some(intent) = self.intent.get(&d.name) {
-            if state == intent.state() {
+            if a.state.as_ref() == Some(&intent.state()) {
                 return Some(Status::new(
                     StatusKind::Maintenance,
                     format!(
@@ -209,17 +208,17 @@ impl Inputs<'_> {
             return waiting(format!(
                 "{} {}, to be {} as the operator asked",
                 d.name,
-                if state.is_empty() { "starting" } else { state },
+                a.state.as_ref().map_or("starting", RunState::as_str),
                 intent.as_str()
             ));
         }
         let cond = condition(d, a);
         let aged = |text: String| self.aged(&d.name, cond.as_deref().unwrap_or(""), text);
-        match state {
-            "" => waiting(aged(format!("{} starting (no status yet)", d.name))),
-            "UNASSIGNED" => waiting(aged(format!("{} UNASSIGNED", d.name))),
-            "RESTARTING" => waiting(format!("{} RESTARTING", d.name)),
-            "PAUSED" | "STOPPED" => Some(Status::new(
+        match &a.state {
+            None => waiting(aged(format!("{} starting (no status yet)", d.name))),
+            Some(RunState::Unassigned) => waiting(aged(format!("{} UNASSIGNED", d.name))),
+            Some(RunState::Restarting) => waiting(format!("{} RESTARTING", d.name)),
+            Some(state @ (RunState::Paused | RunState::Stopped)) => Some(Status::new(
                 StatusKind::Maintenance,
                 format!(
                     "{} {state} outside the charm (juju run {app}/leader resume)",
@@ -227,7 +226,7 @@ impl Inputs<'_> {
                 ),
             )),
             _ => {
-                if let Some(t) = a.tasks.iter().find(|t| t.state != "RUNNING") {
+                if let Some(t) = a.tasks.iter().find(|t| t.state != RunState::Running) {
                     waiting(aged(format!("{} task {} {}", d.name, t.id, t.state)))
                 } else if cond.as_deref() == Some("no-tasks") {
                     waiting(format!(
@@ -368,7 +367,7 @@ mod tests {
                 .enumerate()
                 .map(|(i, s)| TaskState {
                     id: i as u32,
-                    state: s.to_string(),
+                    state: (*s).into(),
                     trace: Some("java.lang.Boom: bad\n\tat x".into()),
                     ..Default::default()
                 })

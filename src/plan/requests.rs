@@ -1,7 +1,7 @@
 //! What is asked on top of the desired configs — the operator's standing intent (pause,
 //! stop), one-shot resumes and restarts — and the state steps they call for. Pure.
 
-use super::{Action, Actual, KeyChange, Owner, Reason, Step};
+use super::{Action, Actual, KeyChange, Owner, Reason, RunState, Step};
 use crate::mirror::DesiredConnector;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,10 +17,10 @@ pub enum Intent {
 
 impl Intent {
     /// The Connect state that satisfies the intent.
-    pub fn state(self) -> &'static str {
+    pub fn state(self) -> RunState {
         match self {
-            Intent::Paused => "PAUSED",
-            Intent::Stopped => "STOPPED",
+            Intent::Paused => RunState::Paused,
+            Intent::Stopped => RunState::Stopped,
         }
     }
 
@@ -65,7 +65,7 @@ pub(super) fn state_steps(
     ordered.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
     for d in ordered {
         let listed = actual.connectors.get(&d.name);
-        let state = listed.and_then(|a| a.state.as_deref());
+        let state = listed.and_then(|a| a.state.as_ref());
         let step = |action, reason, change: Option<(&str, &str)>| Step {
             name: d.name.clone(),
             kind: Some(d.kind),
@@ -83,7 +83,7 @@ pub(super) fn state_steps(
             config: None,
         };
         if let Some(intent) = requests.intent.get(&d.name) {
-            if state != Some(intent.state()) {
+            if state != Some(&intent.state()) {
                 let (action, reason) = match intent {
                     Intent::Paused => (Action::Pause, Reason::OperatorPaused),
                     Intent::Stopped => (Action::Stop, Reason::OperatorStopped),
@@ -91,16 +91,21 @@ pub(super) fn state_steps(
                 states.push(step(
                     action,
                     reason,
-                    Some((state.unwrap_or("(none)"), intent.state())),
+                    Some((
+                        state.map_or("(none)", RunState::as_str),
+                        intent.state().as_str(),
+                    )),
                 ));
             }
             continue;
         }
-        if requests.resume.contains(&d.name) && matches!(state, Some("PAUSED" | "STOPPED")) {
+        if let Some(s @ (RunState::Paused | RunState::Stopped)) =
+            state.filter(|_| requests.resume.contains(&d.name))
+        {
             states.push(step(
                 Action::Resume,
                 Reason::OperatorResumed,
-                Some((state.unwrap_or_default(), "RUNNING")),
+                Some((s.as_str(), "RUNNING")),
             ));
         }
         if let (Some(r), Some(a)) = (requests.restart.get(&d.name), listed) {

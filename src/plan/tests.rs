@@ -349,7 +349,7 @@ fn running(name: &str, tasks: &[&str]) -> (String, ActualConnector) {
         .enumerate()
         .map(|(i, s)| TaskState {
             id: i as u32,
-            state: s.to_string(),
+            state: (*s).into(),
             ..Default::default()
         })
         .collect();
@@ -486,4 +486,30 @@ proptest! {
         let again = plan_with(&desired, &act, &o, &req);
         prop_assert!(again.is_empty(), "{}", again);
     }
+}
+
+// proves Connect's state names parse to their variants and back, and an unknown one is kept by
+// name (never mistaken for a known state)
+#[test]
+fn run_state_round_trip() {
+    for name in [
+        "RUNNING",
+        "PAUSED",
+        "STOPPED",
+        "FAILED",
+        "UNASSIGNED",
+        "RESTARTING",
+    ] {
+        let s = RunState::parse(name);
+        assert!(!matches!(s, RunState::Other(_)), "{name}");
+        assert_eq!(s.as_str(), name);
+    }
+    assert_eq!(
+        RunState::parse("DESTROYED"),
+        RunState::Other("DESTROYED".into())
+    );
+    assert_eq!(
+        RunState::parse("running"),
+        RunState::Other("running".into())
+    );
 }

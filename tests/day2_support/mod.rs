@@ -6,7 +6,7 @@ use mirrormaker_integrator::charm::{self, ConnectApi, ConnectFailure};
 use mirrormaker_integrator::juju::memory::{MemoryTools, Relation, SecretRecord, State};
 use mirrormaker_integrator::juju::Event;
 use mirrormaker_integrator::mirror::DesiredConnector;
-use mirrormaker_integrator::plan::{Actual, TaskState};
+use mirrormaker_integrator::plan::{Actual, RunState, TaskState};
 use mirrormaker_integrator::relations::ConnectData;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -46,7 +46,7 @@ impl FakeConnect {
         let mut c = self.0.borrow_mut();
         c.writes.push(format!("{op} {name}"));
         if let Some(x) = c.actual.connectors.get_mut(name) {
-            if x.state.as_deref() == Some("FAILED") && op != "STOP" {
+            if x.state == Some(RunState::Failed) && op != "STOP" {
                 return Ok(()); // Connect ignores pause/resume of a FAILED connector
             }
             x.state = Some(state.into());
@@ -69,7 +69,11 @@ impl FakeConnect {
     }
 
     pub fn state_of(&self, name: &str) -> Option<String> {
-        self.0.borrow().actual.connectors[name].state.clone()
+        let c = self.0.borrow();
+        c.actual.connectors[name]
+            .state
+            .as_ref()
+            .map(ToString::to_string)
     }
 
     /// Task `task` of `name` FAILED with a trace naming a secret, to prove it never leaks.
@@ -144,7 +148,7 @@ impl ConnectApi for FakeConnect {
             return Ok(());
         }
         if let Some(x) = c.actual.connectors.get_mut(name) {
-            if !only_failed || x.state.as_deref() == Some("FAILED") {
+            if !only_failed || x.state == Some(RunState::Failed) {
                 x.state = Some("RUNNING".into());
                 x.trace = None;
             }
