@@ -1,5 +1,5 @@
 //! Packs `mirrormaker-integrator_<platform>.charm` exactly as charmcraft 4.5 lays it out
-//! (shared/spec/juju.md §1–§2): a deflated zip of `dispatch` and `bin/mirrormaker-integrator`
+//! (docs/spec/juju.md §1–§2): a deflated zip of `dispatch` and `bin/mirrormaker-integrator`
 //! (mode 0755), `metadata.yaml`, `config.yaml`, `actions.yaml` and `manifest.yaml` (0644), no
 //! directory entries, Unix modes in the entries' external attributes. One .charm per platform
 //! of charmcraft.yaml, each with its own base in manifest.yaml.
