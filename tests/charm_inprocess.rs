@@ -102,6 +102,37 @@ fn converged_model_is_active_and_writes_nothing() {
     );
 }
 
+// Proves the active status counts connectors in good English: with heartbeats off and no
+// checkpoints the charm runs the source connector alone and says "(1 connector)".
+#[test]
+fn one_connector_is_singular() {
+    let connect = FakeConnect::default();
+    let mut s = world();
+    for (k, v) in [
+        ("heartbeats", serde_json::json!("off")),
+        ("emit-checkpoints", serde_json::json!(false)),
+        ("sync-group-offsets", serde_json::json!(false)),
+    ] {
+        s.config.insert(k.into(), v);
+    }
+    let s = run(s, &hook("config-changed", None), &connect);
+    assert_eq!(
+        connect.take_writes(),
+        vec![format!("PUT {}", name("source", "kafka-a"))]
+    );
+    all_running(&connect);
+    let st = run(s, &hook("update-status", None), &connect)
+        .unit_status
+        .unwrap();
+    assert_eq!(
+        (st.kind, st.message.as_str()),
+        (
+            StatusKind::Active,
+            "replicating kafka-a -> kafka-b (1 connector)"
+        )
+    );
+}
+
 // Proves an invalid regex blocks naming the option and leaves running connectors untouched.
 #[test]
 fn invalid_topics_blocks_and_holds() {
@@ -227,6 +258,61 @@ fn validation_errors_block_before_writing() {
             .contains("Kafka Connect rejects mirror_source_kafka-a"),
         "{st}"
     );
+}
+
+// Proves every option config.yaml declares (read with serde_yaml_ng, so the list comes from
+// the file, not from a count kept by hand) is read and validated by the charm: set to a value
+// of no option's type, each one blocks the unit naming that option and nothing is written; and
+// with every option set to its declared default (as Juju's config-get reports unset options)
+// the charm writes exactly the connectors it writes with none set — the defaults agree.
+#[test]
+fn every_declared_option_is_read_and_its_default_is_the_code_s() {
+    let yaml: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(include_str!("../config.yaml")).unwrap();
+    let options = yaml["options"]
+        .as_mapping()
+        .expect("config.yaml has options");
+    assert!(!options.is_empty());
+    for key in options.keys() {
+        let key = key.as_str().unwrap();
+        let connect = FakeConnect::default();
+        let mut s = world();
+        s.config.insert(
+            key.into(),
+            serde_json::json!({"not": "a value of any option type"}),
+        );
+        let out = run(s, &hook("config-changed", None), &connect);
+        let st = out.unit_status.unwrap();
+        assert_eq!(st.kind, StatusKind::Blocked, "{key}: {st}");
+        assert!(
+            st.message.starts_with(&format!("invalid config '{key}'")),
+            "{key}: {st}"
+        );
+        assert!(connect.writes().is_empty(), "{key}");
+    }
+    let written = |with_defaults: bool| {
+        let connect = FakeConnect::default();
+        let mut s = world();
+        if with_defaults {
+            for (key, spec) in options {
+                let default = serde_json::to_value(&spec["default"]).unwrap();
+                s.config
+                    .entry(key.as_str().unwrap().to_string())
+                    .or_insert(default);
+            }
+        }
+        let out = run(s, &hook("config-changed", None), &connect);
+        assert_ne!(out.unit_status.unwrap().kind, StatusKind::Blocked);
+        let c = connect.0.borrow();
+        c.actual
+            .connectors
+            .iter()
+            .map(|(n, a)| (n.clone(), a.config.clone()))
+            .collect::<Vec<_>>()
+    };
+    let (explicit, implicit) = (written(true), written(false));
+    assert_eq!(explicit.len(), 3);
+    assert_eq!(explicit, implicit);
 }
 
 // Proves no password (nor the CA's PEM) reaches a status, a log line, an action's output, a

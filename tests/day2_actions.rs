@@ -526,72 +526,84 @@ fn without_peer_relation() {
     );
 }
 
-// Proves actions.yaml declares exactly the actions the charm handles, each with a
-// description and additionalProperties: false, and every parameter hyphenated with a type,
-// a default and a description.
+// Proves actions.yaml (read with serde_yaml_ng) declares exactly the actions the charm knows
+// (juju::ActionName::KNOWN), each with a description and additionalProperties: false, every
+// parameter hyphenated with a type, a default of that type and a description; and that the
+// charm handles every declared action (none fails as unknown) and refuses an undeclared one.
 #[test]
 fn actions_yaml_is_complete() {
-    let yaml =
+    use mirrormaker_integrator::juju::ActionName;
+    use serde_yaml_ng::Value;
+    let text =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/actions.yaml")).unwrap();
-    let lines: Vec<&str> = yaml.lines().collect();
-    let actions: Vec<&str> = lines
-        .iter()
-        .filter(|l| !l.starts_with(' ') && l.ends_with(':'))
-        .map(|l| l.trim_end_matches(':'))
-        .collect();
+    let yaml: serde_yaml_ng::Mapping = serde_yaml_ng::from_str(&text).unwrap();
+    let declared: std::collections::BTreeSet<&str> =
+        yaml.keys().map(|k| k.as_str().unwrap()).collect();
+    let known: std::collections::BTreeSet<&str> =
+        ActionName::KNOWN.iter().map(|a| a.as_str()).collect();
     assert_eq!(
-        actions,
-        ["status", "plan", "restart", "pause", "stop", "resume"]
+        declared, known,
+        "actions.yaml vs the actions the charm knows"
     );
-    for action in actions {
-        let block: Vec<&str> = lines
-            .iter()
-            .skip_while(|l| **l != format!("{action}:"))
-            .skip(1)
-            .take_while(|l| l.starts_with(' ') || l.is_empty())
-            .copied()
-            .collect();
+    for (name, action) in &yaml {
+        let name = name.as_str().unwrap();
         assert!(
-            block.iter().any(|l| l.starts_with("  description:")),
-            "{action}"
+            action["description"]
+                .as_str()
+                .is_some_and(|d| !d.trim().is_empty()),
+            "{name} lacks a description"
         );
-        assert!(
-            block.contains(&"  additionalProperties: false"),
-            "{action} lacks additionalProperties: false"
+        assert_eq!(
+            action["additionalProperties"],
+            Value::Bool(false),
+            "{name} lacks additionalProperties: false"
         );
-        let params: Vec<&str> = block
-            .iter()
-            .filter(|l| l.starts_with("    ") && !l.starts_with("     ") && l.ends_with(':'))
-            .map(|l| l.trim().trim_end_matches(':'))
-            .collect();
-        for p in params {
-            assert!(!p.contains('_'), "{action}: '{p}' must use hyphens");
-            let pblock: Vec<&str> = block
-                .iter()
-                .skip_while(|l| **l != format!("    {p}:"))
-                .skip(1)
-                .take_while(|l| l.starts_with("      "))
-                .copied()
-                .collect();
-            for field in ["type:", "default:", "description:"] {
-                assert!(
-                    pblock.iter().any(|l| l.trim_start().starts_with(field)),
-                    "{action}.{p} lacks {field}"
-                );
-            }
+        let no_params = serde_yaml_ng::Mapping::new();
+        let params = action
+            .get("params")
+            .map(|p| p.as_mapping().expect("params is a mapping"))
+            .unwrap_or(&no_params);
+        for (p, spec) in params {
+            let p = p.as_str().unwrap();
+            assert!(!p.contains('_'), "{name}: '{p}' must use hyphens");
+            assert!(
+                spec["description"]
+                    .as_str()
+                    .is_some_and(|d| !d.trim().is_empty()),
+                "{name}.{p} lacks a description"
+            );
+            let default = spec
+                .get("default")
+                .unwrap_or_else(|| panic!("{name}.{p} lacks a default"));
+            let typed = match spec["type"].as_str() {
+                Some("string") => default.is_string(),
+                Some("boolean") => default.is_bool(),
+                Some("integer") => default.is_i64() || default.is_u64(),
+                Some("number") => default.is_number(),
+                other => panic!("{name}.{p}: unexpected type {other:?}"),
+            };
+            assert!(
+                typed,
+                "{name}.{p}: default {default:?} is not a {:?}",
+                spec["type"]
+            );
         }
     }
-    // Every declared action is handled (an unknown one would fail "unknown action").
+    // Every declared action is handled (an unknown one would fail "unknown action"), and an
+    // undeclared one is refused — so the check above is not vacuous.
     let connect = FakeConnect::default();
     let s = converged(&connect);
-    for action in ["status", "plan", "restart", "pause", "stop", "resume"] {
-        let out = run_action(s.clone(), action, json!({}), &connect, T0);
-        assert!(
-            !out.action_failed
-                .as_deref()
-                .unwrap_or("")
-                .starts_with("unknown action"),
-            "{action}"
-        );
+    let failure = |action: &str| {
+        run_action(s.clone(), action, json!({}), &connect, T0)
+            .action_failed
+            .unwrap_or_default()
+    };
+    for action in &declared {
+        assert!(!failure(action).starts_with("unknown action"), "{action}");
     }
+    assert!(
+        failure("frobnicate").starts_with("unknown action"),
+        "{}",
+        failure("frobnicate")
+    );
 }

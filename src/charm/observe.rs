@@ -176,19 +176,21 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    // proves config.yaml's auto-restart defaults are the code's, and bad values name the option
+    // proves config.yaml's auto-restart defaults (read with serde_yaml_ng, typed) are the
+    // code's, and bad values name the option
     #[test]
     fn auto_restart_options() {
-        let yaml = include_str!("../../config.yaml");
-        let default_of = |key: &str| {
-            yaml.lines()
-                .skip_while(|l| *l != format!("  {key}:"))
-                .find_map(|l| l.trim().strip_prefix("default: ").map(str::to_string))
-                .unwrap()
-        };
+        let yaml: serde_yaml_ng::Value =
+            serde_yaml_ng::from_str(include_str!("../../config.yaml")).unwrap();
+        let option = |key: &str| yaml["options"][key].clone();
         let d = Policy::default();
-        assert_eq!(default_of("auto-restart"), d.enabled.to_string());
-        assert_eq!(default_of("auto-restart-max"), d.max.to_string());
+        assert_eq!(option("auto-restart")["type"].as_str(), Some("boolean"));
+        assert_eq!(option("auto-restart")["default"].as_bool(), Some(d.enabled));
+        assert_eq!(option("auto-restart-max")["type"].as_str(), Some("int"));
+        assert_eq!(
+            option("auto-restart-max")["default"].as_u64(),
+            Some(u64::from(d.max))
+        );
         let map = |v: serde_json::Value| v.as_object().unwrap().clone();
         assert_eq!(auto_restart_policy(&map(json!({}))), Ok(d));
         assert_eq!(

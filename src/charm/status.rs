@@ -258,9 +258,10 @@ pub fn from_connectors(i: &Inputs<'_>) -> Status {
         None => Status::new(
             StatusKind::Active,
             format!(
-                "replicating {} ({} connectors)",
+                "replicating {} ({} connector{})",
                 i.pairs.join(", "),
-                i.desired.len()
+                i.desired.len(),
+                if i.desired.len() == 1 { "" } else { "s" }
             ),
         ),
         Some(kind) => {
@@ -454,7 +455,7 @@ mod tests {
             (
                 one(connector("RUNNING", &["RUNNING"]), None, None),
                 Active,
-                "replicating a -> b (1 connectors)".to_string(),
+                "replicating a -> b (1 connector)".to_string(),
             ),
         ];
         for (got, kind, message) in cases {

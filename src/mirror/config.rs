@@ -398,10 +398,27 @@ mod tests {
         assert!(cfg(json!({"emit-checkpoints": false, "sync-group-offsets": false})).is_ok());
     }
 
-    // proves config.yaml declares every option with the same default as the code
+    /// config.yaml's `options`, read with serde_yaml_ng.
+    fn yaml_options() -> serde_yaml_ng::Mapping {
+        let yaml: serde_yaml_ng::Value =
+            serde_yaml_ng::from_str(include_str!("../../config.yaml")).unwrap();
+        yaml["options"].as_mapping().expect("options").clone()
+    }
+
+    /// An option's declared default as the text config-get's JSON would carry.
+    fn yaml_default(options: &serde_yaml_ng::Mapping, key: &str) -> Option<String> {
+        match options.get(key)?.get("default")? {
+            serde_yaml_ng::Value::String(s) => Some(s.clone()),
+            serde_yaml_ng::Value::Number(n) => Some(n.to_string()),
+            serde_yaml_ng::Value::Bool(b) => Some(b.to_string()),
+            other => panic!("default of '{key}' is {other:?}"),
+        }
+    }
+
+    // proves config.yaml declares every option of MirrorConfig with the same default as the code
     #[test]
     fn config_yaml_matches_code_defaults() {
-        let yaml = include_str!("../../config.yaml");
+        let options = yaml_options();
         let c = MirrorConfig::default();
         for (key, want) in [
             ("topics", c.topics.clone()),
@@ -431,55 +448,42 @@ mod tests {
             ("extra-heartbeat-config", "".into()),
         ] {
             let default =
-                yaml_default(yaml, key).unwrap_or_else(|| panic!("config.yaml lacks '{key}'"));
+                yaml_default(&options, key).unwrap_or_else(|| panic!("config.yaml lacks '{key}'"));
             assert_eq!(default, want, "default of '{key}'");
         }
     }
 
-    // proves every option in config.yaml is hyphenated and declares type, default and description
+    // proves every option in config.yaml is hyphenated and declares a type Juju knows, a
+    // default of that type and a description (that each one is read by the charm is proven
+    // per option in tests/charm_inprocess.rs, from the same file)
     #[test]
     fn config_yaml_options_are_complete() {
-        let yaml = include_str!("../../config.yaml");
-        let names: Vec<&str> = yaml
-            .lines()
-            .filter(|l| l.starts_with("  ") && !l.starts_with("   ") && l.ends_with(':'))
-            .map(|l| l.trim().trim_end_matches(':'))
-            .collect();
-        assert_eq!(names.len(), 27, "{names:?}");
-        for name in names {
+        let options = yaml_options();
+        assert!(!options.is_empty());
+        for (name, spec) in &options {
+            let name = name.as_str().expect("option names are strings");
             assert!(!name.contains('_'), "option '{name}' must use hyphens");
-            let block: Vec<&str> = yaml
-                .lines()
-                .skip_while(|l| *l != format!("  {name}:"))
-                .skip(1)
-                .take_while(|l| l.starts_with("    ") || l.trim().is_empty())
-                .collect();
-            for field in ["type:", "default:", "description:"] {
-                assert!(
-                    block.iter().any(|l| l.trim_start().starts_with(field)),
-                    "'{name}' lacks {field}"
-                );
-            }
+            assert!(
+                spec["description"]
+                    .as_str()
+                    .is_some_and(|d| !d.trim().is_empty()),
+                "'{name}' lacks a description"
+            );
+            let default = spec
+                .get("default")
+                .unwrap_or_else(|| panic!("'{name}' lacks a default"));
+            let typed = match spec["type"].as_str() {
+                Some("string") => default.is_string(),
+                Some("int") => default.is_i64(),
+                Some("boolean") => default.is_bool(),
+                Some("float") => default.is_f64() || default.is_i64(),
+                other => panic!("'{name}': type {other:?} is not one Juju knows"),
+            };
+            assert!(
+                typed,
+                "'{name}': default {default:?} is not a {:?}",
+                spec["type"]
+            );
         }
-    }
-
-    /// Minimal reader for `  <key>:\n    type: …\n    default: <scalar>` blocks.
-    fn yaml_default(yaml: &str, key: &str) -> Option<String> {
-        let line = yaml
-            .lines()
-            .skip_while(|l| *l != format!("  {key}:"))
-            .skip(1)
-            .take_while(|l| l.starts_with("    ") || l.trim().is_empty())
-            .find(|l| l.trim_start().starts_with("default:"))?;
-        let raw = line.trim_start().trim_start_matches("default:").trim();
-        Some(
-            if let Some(s) = raw.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
-                s.replace("''", "'")
-            } else if let Some(s) = raw.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
-                s.replace("\\\\", "\\")
-            } else {
-                raw.to_string()
-            },
-        )
     }
 }
