@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{packed_charm, repo_root, unpack};
+use common::{assert_static_x86_64, packed_charm, repo_root, unpack};
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -121,26 +121,6 @@ fn files_with_modes(dir: &Path) -> BTreeMap<String, u32> {
     let mut out = BTreeMap::new();
     walk(dir, dir, &mut out);
     out
-}
-
-/// An x86-64 ELF executable with no PT_INTERP program header: statically linked, nothing to
-/// find on the host.
-fn assert_static_x86_64(bin: &[u8], what: &str) {
-    assert_eq!(&bin[..4], b"\x7fELF", "{what} is not ELF");
-    assert_eq!(bin[4], 2, "{what} is not a 64-bit ELF");
-    let u16_at = |o: usize| u16::from_le_bytes(bin[o..o + 2].try_into().unwrap());
-    assert_eq!(u16_at(0x12), 62, "{what} is not x86-64");
-    let phoff = u64::from_le_bytes(bin[0x20..0x28].try_into().unwrap()) as usize;
-    let (phentsize, phnum) = (u16_at(0x36) as usize, u16_at(0x38) as usize);
-    assert!(phnum > 0, "{what} has no program headers");
-    for i in 0..phnum {
-        let at = phoff + i * phentsize;
-        let p_type = u32::from_le_bytes(bin[at..at + 4].try_into().unwrap());
-        assert_ne!(
-            p_type, 3,
-            "{what} has a PT_INTERP: it is dynamically linked"
-        );
-    }
 }
 
 const FAKE_TOOL: &str = r#"#!/bin/sh
