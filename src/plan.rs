@@ -514,7 +514,8 @@ fn diff(stored: &BTreeMap<String, String>, desired: &BTreeMap<String, String>) -
 }
 
 /// What a fully successful apply does to Connect, as a pure function on `Actual` (the model
-/// the tests and the emulator use): PUT stores the config plus `name`; DELETE removes.
+/// the tests use): PUT stores the config plus `name`; DELETE removes.
+#[cfg(test)]
 pub fn apply_to(plan: &Plan, actual: &mut Actual) {
     for step in &plan.steps {
         match step.action {

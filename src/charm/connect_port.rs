@@ -17,11 +17,7 @@ pub struct RealConnect {
 
 /// Builds the real client for what the `connect-client` relation sent, with the default budget.
 pub fn factory(data: &ConnectData) -> Result<Box<dyn ConnectApi>, ConnectFailure> {
-    let budget = std::env::var("MMI_CONNECT_BUDGET_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .map(std::time::Duration::from_secs)
-        .unwrap_or(Budget::DEFAULT);
+    let budget = Budget::DEFAULT;
     let settings = ConnectSettings {
         endpoints: data.endpoints.join(","),
         ca_pem: data.ca_bundle(),

@@ -49,7 +49,7 @@ pub struct State {
     pub logs: Vec<(LogLevel, String)>,
     pub action_results: BTreeMap<String, String>,
     pub action_failed: Option<String>,
-    pub action_logs: Vec<String>,
+
     pub workload_version: Option<String>,
     /// Every tool call, as `tool arg…`, for counting calls per hook.
     pub calls: Vec<String>,
@@ -276,15 +276,6 @@ impl HookTools for MemoryTools {
         Ok(SecretContent::new(rec.revisions[rev - 1].clone()))
     }
 
-    fn secret_info_get(&self, id: &str) -> Result<serde_json::Value, ToolError> {
-        self.call(format!("secret-info-get {id}"));
-        Err(ToolError::Failed {
-            tool: "secret-info-get".into(),
-            code: 1,
-            stderr: "Only secret owners can fetch this information".into(),
-        })
-    }
-
     fn action_get(&self) -> Result<serde_json::Map<String, serde_json::Value>, ToolError> {
         self.call("action-get".into());
         Ok(self.0.borrow().action_params.clone())
@@ -302,20 +293,8 @@ impl HookTools for MemoryTools {
         Ok(())
     }
 
-    fn action_log(&self, message: &str) -> Result<(), ToolError> {
-        self.call("action-log".into());
-        self.0.borrow_mut().action_logs.push(message.to_string());
-        Ok(())
-    }
-
     fn juju_log(&self, level: LogLevel, message: &str) -> Result<(), ToolError> {
         self.0.borrow_mut().logs.push((level, message.to_string()));
-        Ok(())
-    }
-
-    fn application_version_set(&self, version: &str) -> Result<(), ToolError> {
-        self.call("application-version-set".into());
-        self.0.borrow_mut().workload_version = Some(version.to_string());
         Ok(())
     }
 }

@@ -3,6 +3,8 @@
 
 pub mod event;
 pub mod log;
+/// The in-memory Juju of the in-process tests (`testing` feature; never in the shipped binary).
+#[cfg(any(test, feature = "testing"))]
 pub mod memory;
 pub mod process;
 pub mod tools;

@@ -170,10 +170,6 @@ impl HookTools for ProcessTools {
         Ok(SecretContent::new(map))
     }
 
-    fn secret_info_get(&self, id: &str) -> Result<serde_json::Value, ToolError> {
-        self.json("secret-info-get", &["--format=json", id])
-    }
-
     fn action_get(&self) -> Result<serde_json::Map<String, serde_json::Value>, ToolError> {
         let v: Option<serde_json::Map<String, serde_json::Value>> =
             self.json("action-get", &["--format=json"])?;
@@ -193,10 +189,6 @@ impl HookTools for ProcessTools {
         self.run("action-fail", &["--", message], None).map(drop)
     }
 
-    fn action_log(&self, message: &str) -> Result<(), ToolError> {
-        self.run("action-log", &["--", message], None).map(drop)
-    }
-
     fn juju_log(&self, level: LogLevel, message: &str) -> Result<(), ToolError> {
         self.run(
             "juju-log",
@@ -204,10 +196,5 @@ impl HookTools for ProcessTools {
             None,
         )
         .map(drop)
-    }
-
-    fn application_version_set(&self, version: &str) -> Result<(), ToolError> {
-        self.run("application-version-set", &["--", version], None)
-            .map(drop)
     }
 }

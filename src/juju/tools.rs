@@ -186,15 +186,11 @@ pub trait HookTools {
         label: Option<&str>,
         read: SecretRead,
     ) -> Result<SecretContent, ToolError>;
-    /// `secret-info-get <id>` (owner only).
-    fn secret_info_get(&self, id: &str) -> Result<serde_json::Value, ToolError>;
     fn action_get(&self) -> Result<serde_json::Map<String, serde_json::Value>, ToolError>;
     /// `action-set k=v ...`; keys are already flattened with dots (see [`flatten_results`]).
     fn action_set(&self, results: &BTreeMap<String, String>) -> Result<(), ToolError>;
     fn action_fail(&self, message: &str) -> Result<(), ToolError>;
-    fn action_log(&self, message: &str) -> Result<(), ToolError>;
     fn juju_log(&self, level: LogLevel, message: &str) -> Result<(), ToolError>;
-    fn application_version_set(&self, version: &str) -> Result<(), ToolError>;
 }
 
 /// Flattens a JSON object into `action-set`'s dotted keys (`{"a":{"b":1}}` → `a.b=1`), the way
