@@ -26,7 +26,7 @@ pub fn run_from_env() -> i32 {
             return 2;
         }
     };
-    match charm::run(&event, &tools, &charm::connect_port::factory) {
+    match charm::run(&event, &tools, &charm::connect_adapter::factory) {
         Ok(()) => 0,
         Err(e) => {
             tracing::error!("{} failed: {e:#}", event.name());

@@ -317,7 +317,7 @@ fn every_declared_option_is_read_and_its_default_is_the_code_s() {
 
 // Proves no password (nor the CA's PEM) reaches a status, a log line, an action's output, a
 // relation databag or a hook-tool call line, while Kafka Connect echoes every secret it was
-// given — the real adapter and REST client (`connect_port::factory`) against an HTTP Connect
+// given — the real adapter and REST client (`connect_adapter::factory`) against an HTTP Connect
 // (EchoConnect below) that quotes the passwords back in validation errors, in a 400's message,
 // in the configs it returns and in a FAILED task's trace, as the real Connect can. Each echo is
 // checked to have reached the charm (its text appears, redacted) so that no step passes by
@@ -414,7 +414,7 @@ async fn real_hook(
             mirrormaker_integrator::charm::run_at(
                 &event,
                 &tools,
-                &mirrormaker_integrator::charm::connect_port::factory,
+                &mirrormaker_integrator::charm::connect_adapter::factory,
                 T0,
             )
             .expect("hook succeeds");

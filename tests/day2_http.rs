@@ -1,4 +1,4 @@
-//! Day-2 at the HTTP level: the driver's real Connect adapter (`connect_port::factory` over
+//! Day-2 at the HTTP level: the driver's real Connect adapter (`connect_adapter::factory` over
 //! the REST client) against a wiremock Kafka Connect — the exact requests for pause, stop,
 //! resume and restart, `worker_id`/trace parsing, and a whole hook whose auto-restart sends
 //! `POST …/restart?includeTasks=true&onlyFailed=true`.
@@ -6,7 +6,7 @@
 mod day2_support;
 
 use day2_support::*;
-use mirrormaker_integrator::charm::{self, connect_port};
+use mirrormaker_integrator::charm::{self, connect_adapter};
 use mirrormaker_integrator::juju::memory::MemoryTools;
 use mirrormaker_integrator::juju::StatusKind;
 use mirrormaker_integrator::relations::ConnectData;
@@ -61,7 +61,7 @@ async fn adapter_sends_the_state_calls() {
         .await;
     let d = data(&s.uri());
     off_runtime(move || {
-        let api = connect_port::factory(&d).unwrap();
+        let api = connect_adapter::factory(&d).unwrap();
         api.pause("c1").unwrap();
         api.stop("c1").unwrap();
         api.resume("c1").unwrap();
@@ -129,7 +129,7 @@ async fn adapter_reads_workers_and_traces() {
     let s = MockServer::start().await;
     connect_with_failed_task(&s).await;
     let d = data(&s.uri());
-    let actual = off_runtime(move || connect_port::factory(&d).unwrap().list().unwrap()).await;
+    let actual = off_runtime(move || connect_adapter::factory(&d).unwrap().list().unwrap()).await;
     let c = &actual.connectors[&name("source", "kafka-a")];
     assert_eq!(c.worker_id.as_deref(), Some("10.0.0.5:8083"));
     assert_eq!(c.tasks[1].worker_id.as_deref(), Some("10.0.0.7:8083"));
@@ -174,7 +174,7 @@ async fn hook_auto_restarts_over_http() {
             charm::run_at(
                 &hook("update-status", None),
                 &tools,
-                &connect_port::factory,
+                &connect_adapter::factory,
                 now,
             )
             .unwrap();

@@ -6,7 +6,7 @@
 //!   `resume` clears it, `restart` is one-shot; then the pass plans and applies as usual.
 
 use super::peer::PeerState;
-use super::report::{known_secrets, status_json, status_table};
+use super::status_action::{known_secrets, status_json, status_table};
 use super::{
     desired_connectors, finish, run_pass, CharmError, ConnectFactory, Outcome, Pass, Snapshot,
 };

@@ -2,7 +2,7 @@
 //! PUT, then carries out the steps in order and stops at the first failure (the next hook
 //! re-plans from what Connect then holds; every step is idempotent).
 
-use super::port::{ConnectApi, ConnectFailure, FailureKind};
+use super::connect_api::{ConnectApi, ConnectFailure, FailureKind};
 use crate::juju::{Status, StatusKind};
 use crate::mirror::DesiredConnector;
 use crate::plan::{Action, Plan};

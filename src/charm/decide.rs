@@ -7,7 +7,7 @@
 
 use super::heal::{self, Health, Policy, Record, Verdict};
 use super::peer::{PeerState, Since};
-use super::status;
+use super::workload_status;
 use super::Pass;
 use crate::mirror::DesiredConnector;
 use crate::plan::{Actual, ActualConnector, Reason, Requests, RestartRequest};
@@ -128,7 +128,7 @@ fn heal_one(
 
 /// Keeps the start time of the waiting condition a connector is in.
 fn track_condition(p: &mut PeerState, d: &DesiredConnector, a: &ActualConnector, now: u64) {
-    match status::condition(d, a) {
+    match workload_status::condition(d, a) {
         None => {
             p.since.remove(&d.name);
         }

@@ -1,34 +1,37 @@
 //! The charm driver: what one dispatch does. Every hook runs the same level-triggered pass
-//! (design.md §2): observe Juju → desired connectors → actual from Connect → plan → apply
-//! (leader only) → status. Actions reuse the same pass without writing.
+//! (docs/design.md §2): observe Juju (reads only) → publish our relation requests (hooks on the
+//! leader) → gate → read Connect → decide (pure) → plan (pure) → validate/apply (leader) →
+//! re-read → status. `status` and `plan` run the same pass without writing; `pause`, `stop`,
+//! `resume` and `restart` run it as a writing pass on the leader (they write Connect and the
+//! peer data, never relation data).
 //!
 //! Talks to Juju only through [`HookTools`] and to Connect only through [`ConnectApi`].
 
 pub mod actions;
 mod apply;
 pub mod clock;
-pub mod connect_port;
+pub mod connect_adapter;
+pub mod connect_api;
 pub mod decide;
 mod gate;
 pub mod heal;
 pub mod observe;
 pub mod peer;
-pub mod port;
 mod publish;
-pub mod report;
-pub mod status;
+pub mod status_action;
+pub mod workload_status;
 
 use crate::juju::{Event, EventKind, HookTools, Status, StatusKind, ToolError};
 use crate::mirror::DesiredConnector;
 use crate::plan::{plan_with, Action, Actual, HoldReason, Plan, Requests};
 use apply::apply;
+pub use connect_api::{ConnectApi, ConnectFactory, ConnectFailure, FailureKind};
 use decide::decide;
 pub use gate::desired_connectors;
 use gate::gate;
 use heal::Verdict;
 pub use observe::{observe, Snapshot};
 use peer::PeerState;
-pub use port::{ConnectApi, ConnectFactory, ConnectFailure, FailureKind};
 use std::collections::{BTreeMap, BTreeSet};
 use thiserror::Error;
 
@@ -170,12 +173,13 @@ pub fn run_pass(s: &Snapshot, connect: ConnectFactory, pass: &Pass) -> Outcome {
         Ok(r) => r,
         Err(hold) => return Outcome::stop(hold.status(), hold.reason()),
     };
-    let unreachable = |e: ConnectFailure| status::connect_failure(&e, &ready.connect, &s.app);
+    let unreachable =
+        |e: ConnectFailure| workload_status::connect_failure(&e, &ready.connect, &s.app);
     let api = match connect(&ready.connect) {
         Ok(api) => api,
         Err(e) => return Outcome::stop(unreachable(e), HoldReason::ConnectUnavailable),
     };
-    let secrets = report::known_secrets(s);
+    let secrets = status_action::known_secrets(s);
     // Only our connectors matter (plan never touches others), and naming the desired ones
     // lets the client read Connect once in the steady state.
     let expected: Vec<&str> = ready.desired.iter().map(|d| d.name.as_str()).collect();
@@ -240,7 +244,7 @@ pub fn run_pass(s: &Snapshot, connect: ConnectFactory, pass: &Pass) -> Outcome {
     }
     actual.connectors.retain(|n, _| ready.owner.owns(n));
     outcome.status = outcome.apply_error.clone().unwrap_or_else(|| {
-        status::from_connectors(&status::Inputs {
+        workload_status::from_connectors(&workload_status::Inputs {
             desired: &ready.desired,
             actual: &actual,
             pairs: &ready.pairs,

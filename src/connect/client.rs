@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 /// What the `connect_client` relation gives us.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectSettings {
-    /// Comma-separated full URLs, e.g. `https://10.0.0.5:8083,https://10.0.0.6:8083`.
-    pub endpoints: String,
+    /// Full URLs, e.g. `https://10.0.0.5:8083`, tried in this order.
+    pub endpoints: Vec<String>,
     /// The Connect REST CA (PEM); when set it is the ONLY trusted root.
     pub ca_pem: Option<String>,
     pub username: String,
@@ -143,8 +143,8 @@ impl ConnectClient {
         let mut endpoints = Vec::new();
         for raw in settings
             .endpoints
-            .split(',')
-            .map(str::trim)
+            .iter()
+            .map(|e| e.trim())
             .filter(|s| !s.is_empty())
         {
             let url = reqwest::Url::parse(raw).map_err(|e| {

@@ -14,7 +14,7 @@ const KAFKA_PW: &str = "kafka-Secr3t-pw";
 
 fn settings(endpoints: &[&str]) -> ConnectSettings {
     ConnectSettings {
-        endpoints: endpoints.join(","),
+        endpoints: endpoints.iter().map(|e| e.to_string()).collect(),
         ca_pem: None,
         username: "integrator".into(),
         password: Secret::new(PW),

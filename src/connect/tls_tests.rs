@@ -92,7 +92,7 @@ fn client(port: u16, ca_pem: &str) -> ConnectClient {
 
 fn client_for(endpoints: &str, ca_pem: Option<&str>) -> ConnectClient {
     let settings = ConnectSettings {
-        endpoints: endpoints.to_string(),
+        endpoints: vec![endpoints.to_string()],
         ca_pem: ca_pem.map(str::to_string),
         username: "u".into(),
         password: Secret::new("tls-test-password"),
@@ -158,7 +158,7 @@ async fn unknown_ca_is_named_and_never_retried() {
         CertificateParams::new(vec!["localhost".into()]).unwrap(),
     );
     let settings = ConnectSettings {
-        endpoints: format!("https://localhost:{port}"),
+        endpoints: vec![format!("https://localhost:{port}")],
         ca_pem: Some(wrong.pem.clone()),
         username: "u".into(),
         password: Secret::new("tls-test-password"),

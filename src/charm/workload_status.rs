@@ -13,9 +13,9 @@
 //! * Everything RUNNING → `active`. The driver never gets here when Connect is unreachable.
 
 use super::clock::{age, hhmm_utc};
+use super::connect_api::{ConnectFailure, FailureKind};
 use super::heal::Verdict;
 use super::peer::Since;
-use super::port::{ConnectFailure, FailureKind};
 use crate::connect::CertProblem;
 use crate::juju::{Status, StatusKind};
 use crate::mirror::{ConnectorKind, DesiredConnector};

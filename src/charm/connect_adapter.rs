@@ -1,7 +1,7 @@
 //! The driver's [`ConnectApi`] over the real REST client ([`crate::connect::ConnectClient`]),
 //! run on a current-thread tokio runtime: one hook, one runtime, one time budget.
 
-use super::port::{ConnectApi, ConnectFailure, FailureKind};
+use super::connect_api::{ConnectApi, ConnectFailure, FailureKind};
 use crate::connect::{runtime, Budget, ConnectClient, ConnectError, ConnectSettings, Listing};
 use crate::mirror::sensitive::is_sensitive_key;
 use crate::mirror::DesiredConnector;
@@ -19,7 +19,7 @@ pub struct RealConnect {
 pub fn factory(data: &ConnectData) -> Result<Box<dyn ConnectApi>, ConnectFailure> {
     let budget = Budget::DEFAULT;
     let settings = ConnectSettings {
-        endpoints: data.endpoints.join(","),
+        endpoints: data.endpoints.clone(),
         ca_pem: data.ca_bundle(),
         username: data.username.clone(),
         password: data.password.clone(),

@@ -4,7 +4,7 @@
 
 use super::clock::rfc3339;
 use super::heal::Verdict;
-use super::status::first_line;
+use super::workload_status::first_line;
 use super::{Outcome, Snapshot};
 use crate::mirror::sensitive::{display_value, redact_text};
 use crate::secret::Secret;
