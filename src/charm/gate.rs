@@ -94,6 +94,26 @@ fn answered<'a, T>(r: &'a Related<T>, endpoint: &str) -> Result<&'a T, Hold> {
         .map_err(|e| Hold::Incomplete(format!("{} ({endpoint}): {e}", r.app)))
 }
 
+/// The `source` clusters that can be used, and the aliases of those that cannot yet (held:
+/// their connectors are kept as they are) with a note each.
+fn sources(s: &Snapshot, transfer: &[String]) -> (Vec<Cluster>, Vec<String>, Vec<String>) {
+    let (mut ready, mut held, mut notes) = (Vec::new(), Vec::new(), Vec::new());
+    for r in &s.sources {
+        let cluster = match &r.data {
+            Ok(d) => cluster(r, d, "source", transfer, &s.app),
+            Err(e) => Err(format!("{} (source): {e}", r.app)),
+        };
+        match cluster {
+            Ok(c) => ready.push(c),
+            Err(note) => {
+                held.push(r.app.clone());
+                notes.push(note);
+            }
+        }
+    }
+    (ready, held, notes)
+}
+
 /// The Juju-side gate: every reason to stop before Connect, as a typed hold.
 pub(super) fn gate(s: &Snapshot) -> Result<Ready, Hold> {
     let (target_rel, connect_rel) = match (s.sources.is_empty(), &s.target, &s.connect) {
@@ -129,20 +149,7 @@ pub(super) fn gate(s: &Snapshot) -> Result<Ready, Hold> {
     )
     .map_err(Hold::Incomplete)?;
 
-    let (mut sources, mut held_aliases, mut notes) = (Vec::new(), Vec::new(), Vec::new());
-    for r in &s.sources {
-        let ready = match &r.data {
-            Ok(d) => cluster(r, d, "source", &transfer, &s.app),
-            Err(e) => Err(format!("{} (source): {e}", r.app)),
-        };
-        match ready {
-            Ok(c) => sources.push(c),
-            Err(note) => {
-                held_aliases.push(r.app.clone());
-                notes.push(note);
-            }
-        }
-    }
+    let (mut sources, held_aliases, notes) = sources(s, &transfer);
     if sources.is_empty() {
         return Err(Hold::Incomplete(notes.join("; ")));
     }

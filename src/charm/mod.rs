@@ -70,6 +70,22 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// A pass that reached Connect and planned; status, plan and actual are filled in after.
+    fn planned(ready: &gate::Ready, decision: &decide::Decision) -> Outcome {
+        Outcome {
+            status: Status::new(StatusKind::Active, ""),
+            desired: ready.desired.clone(),
+            actual: None,
+            plan: None,
+            pairs: ready.pairs.clone(),
+            applied: Vec::new(),
+            apply_error: None,
+            validation: Vec::new(),
+            verdicts: decision.verdicts.clone(),
+            peer: decision.peer.clone(),
+        }
+    }
+
     fn stop(status: Status, hold: HoldReason) -> Outcome {
         Outcome {
             plan: Some(Plan::hold(hold, status.message.clone())),
@@ -213,18 +229,7 @@ pub fn run_pass(s: &Snapshot, connect: ConnectFactory, pass: &Pass) -> Outcome {
         &ready.owner,
         &decision.requests,
     );
-    let mut outcome = Outcome {
-        status: Status::new(StatusKind::Active, ""),
-        desired: ready.desired.clone(),
-        actual: None,
-        plan: None,
-        pairs: ready.pairs.clone(),
-        applied: Vec::new(),
-        apply_error: None,
-        validation: Vec::new(),
-        verdicts: decision.verdicts.clone(),
-        peer: decision.peer.clone(),
-    };
+    let mut outcome = Outcome::planned(&ready, &decision);
     if pass.dry_run {
         outcome.validation = validate_all(api.as_ref(), &the_plan, &ready.desired);
     }
@@ -243,25 +248,38 @@ pub fn run_pass(s: &Snapshot, connect: ConnectFactory, pass: &Pass) -> Outcome {
         }
     }
     actual.connectors.retain(|n, _| ready.owner.owns(n));
-    outcome.status = outcome.apply_error.clone().unwrap_or_else(|| {
-        workload_status::from_connectors(&workload_status::Inputs {
-            desired: &ready.desired,
-            actual: &actual,
-            pairs: &ready.pairs,
-            pending: !pass.write && !the_plan.steps.is_empty(),
-            waiting_note: ready.waiting_note.as_deref(),
-            intent: &decision.requests.intent,
-            verdicts: &outcome.verdicts,
-            restarted: &restarted_by(pass, &the_plan),
-            since: &decision.since,
-            now: s.now,
-            app: &s.app,
-            max_restarts: ready.policy.max,
-        })
-    });
+    outcome.status = outcome
+        .apply_error
+        .clone()
+        .unwrap_or_else(|| status_of(s, &ready, &decision, pass, &the_plan, &actual));
     outcome.plan = Some(the_plan);
     outcome.actual = Some(actual);
     outcome
+}
+
+/// The status from Connect's view after the pass (worst state wins).
+fn status_of(
+    s: &Snapshot,
+    ready: &gate::Ready,
+    decision: &decide::Decision,
+    pass: &Pass,
+    plan: &Plan,
+    actual: &Actual,
+) -> Status {
+    workload_status::from_connectors(&workload_status::Inputs {
+        desired: &ready.desired,
+        actual,
+        pairs: &ready.pairs,
+        pending: !pass.write && !plan.steps.is_empty(),
+        waiting_note: ready.waiting_note.as_deref(),
+        intent: &decision.requests.intent,
+        verdicts: &decision.verdicts,
+        restarted: &restarted_by(pass, plan),
+        since: &decision.since,
+        now: s.now,
+        app: &s.app,
+        max_restarts: ready.policy.max,
+    })
 }
 
 /// Connect's validation of every config the plan would PUT (the `plan` action's dry run).

@@ -166,8 +166,14 @@ pub fn status_table(s: &Snapshot, o: &Outcome) -> String {
         }
     }
     let rows = j["connectors"].as_array().cloned().unwrap_or_default();
+    connector_rows(&mut out, &rows);
+    out
+}
+
+/// The table of connectors and their tasks (nothing when there are none).
+fn connector_rows(out: &mut String, rows: &[Value]) {
     if rows.is_empty() {
-        return out;
+        return;
     }
     let width = rows
         .iter()
@@ -182,7 +188,7 @@ pub fn status_table(s: &Snapshot, o: &Outcome) -> String {
         "connector", "state", "worker", "intent"
     );
     let text = |v: &Value| v.as_str().unwrap_or("-").to_string();
-    for r in &rows {
+    for r in rows {
         let restarts = match (r["auto-restarts"].as_u64(), r["next-auto-restart"].as_str()) {
             (Some(n), Some("now")) => format!("{n} (next: now)"),
             (Some(n), Some(at)) => format!(
@@ -217,5 +223,4 @@ pub fn status_table(s: &Snapshot, o: &Outcome) -> String {
             }
         }
     }
-    out
 }
