@@ -73,9 +73,10 @@ fn status_works_on_a_follower() {
 
 // Proves a FAILED task shows in status with its worker and the first line of its trace, with
 // every password the charm knows replaced by <redacted> — the source's and the target's Kafka
-// passwords (the Connect client never sees them, so only the charm's own redaction removes
-// them: `run_pass` for the unit status, report.rs for the action's output) and the Connect
-// password — in the table, in the JSON and in the unit status. The line is shown redacted, not
+// passwords (the Connect client never sees them when it lists, so only the charm's own
+// redaction removes them: `run_pass` redacts every trace it reads, which the unit status and
+// the action's output both come from; report.rs redacts again before printing) and the
+// Connect password — in the table, in the JSON and in the unit status. The line is shown redacted, not
 // dropped: a charm that hid traces would fail this test as surely as one that leaked them.
 #[test]
 fn status_shows_failed_task_trace_redacted() {

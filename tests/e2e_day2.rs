@@ -144,7 +144,8 @@ fn day2_end_to_end() {
     });
 
     // A real failure: the target user loses its ACLs, so the source task's producer (which
-    // writes to kafka-b) is refused. The status names connector, task and reason.
+    // writes to kafka-b) is refused. The status names the source connector, a task and the
+    // reason, and that task is one Connect itself reports FAILED for that reason.
     let user = format!("User:relation-{}", relation_id(sim, "mirrormaker:target"));
     let acls = b.acl_list(Some(&user)).unwrap();
     assert!(!acls.is_empty(), "the target user has ACLs to remove");
@@ -158,19 +159,46 @@ fn day2_end_to_end() {
             .unwrap(),
     );
     let t0 = now();
-    let failed = wait_for("FAILED reported", LIMIT, || {
-        tick_at(sim, t0, "waiting", "FAILED")
+    let named = format!("{source} task ");
+    let failed = wait_for("a FAILED source task reported", LIMIT, || {
+        let st = tick_at(sim, t0, "waiting", "FAILED")?;
+        if st.1.starts_with(&named) && st.1.contains(" FAILED: ") {
+            Ok(st)
+        } else {
+            Err(format!("{}: {}", st.0, st.1))
+        }
     });
     eprintln!("FIGURE: status while failing: {failed:?}");
-    assert!(
-        failed.1.contains(&source) || failed.1.contains("mirror_"),
-        "{failed:?}"
-    );
+    let task: u64 = failed.1[named.len()..]
+        .split(' ')
+        .next()
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("no task id after {named:?}: {failed:?}"));
     assert!(
         failed.1.to_lowercase().contains("authoriz"),
         "the reason must be shown: {failed:?}"
     );
     assert!(failed.1.contains("auto-restart"), "{failed:?}");
+    // Connect's own status agrees: that task of the source connector is FAILED, for the same
+    // reason (the ACLs are still gone, so a restart the charm issued fails again).
+    wait_for(
+        &format!("Connect to report task {task} of {source} FAILED"),
+        LIMIT,
+        || {
+            let v: Value = connect_get(bed, &format!("/connectors/{source}/status"));
+            let t = v["tasks"]
+                .as_array()
+                .and_then(|ts| ts.iter().find(|t| t["id"].as_u64() == Some(task)))
+                .cloned()
+                .ok_or_else(|| format!("no task {task}: {v}"))?;
+            let trace = t["trace"].as_str().unwrap_or_default().to_lowercase();
+            if t["state"] == "FAILED" && trace.contains("authoriz") {
+                Ok(())
+            } else {
+                Err(format!("task {task}: {} {}", t["state"], t["trace"]))
+            }
+        },
+    );
 
     // The cause is gone, but the schedule (n²+n minutes after the first restart) is not due:
     // one minute later nothing is restarted and the task stays FAILED.
