@@ -23,38 +23,11 @@
 //! Every step is idempotent: PUT config is create-or-update, DELETE of a missing connector
 //! is success (404 = done), so re-running a half-applied plan converges.
 
-use crate::mirror::render::NAME_PREFIX;
 use crate::mirror::sensitive::{display_value, masked};
-use crate::mirror::{model_uuid_hex, ConnectorKind, DesiredConnector, MirrorError};
+pub use crate::mirror::Owner;
+use crate::mirror::{ConnectorKind, DesiredConnector};
 use std::collections::BTreeMap;
 use std::fmt;
-
-/// Which connector names belong to this application (one `connect-client` relation in one model).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Owner {
-    suffix: String,
-}
-
-impl Owner {
-    /// `model_uuid` as in `JUJU_MODEL_UUID` (dashes allowed).
-    pub fn new(connect_relation_id: u64, model_uuid: &str) -> Result<Owner, MirrorError> {
-        Ok(Owner {
-            suffix: format!("_r{connect_relation_id}_{}", model_uuid_hex(model_uuid)?),
-        })
-    }
-
-    /// `_r<rid>_<uuid hex>`, the suffix Charmed Kafka Connect's clean-up also matches.
-    pub fn suffix(&self) -> &str {
-        &self.suffix
-    }
-
-    /// True iff `name` is `mirror_<something>` ending in our suffix.
-    pub fn owns(&self, name: &str) -> bool {
-        name.len() > NAME_PREFIX.len() + self.suffix.len()
-            && name.starts_with(NAME_PREFIX)
-            && name.ends_with(&self.suffix)
-    }
-}
 
 /// A connector's or task's state as Connect reports it (`AbstractStatus.State`), parsed once
 /// in the driver's adapter. A state this charm does not know is kept by name.

@@ -9,12 +9,14 @@
 //! * [`javaregex`] — conservative checker for the Java regex lists (`topics`, `groups`, …).
 //! * [`extra`] — the guarded `extra-*-config` escape hatch.
 //! * [`inputs`] — the pure input types the relation code fills ([`Cluster`], [`Inputs`]).
-//! * [`render`] — tera templates → [`DesiredConnector`]s, names and ordering.
+//! * [`identity`] — connector names made and taken apart, kinds, ownership.
+//! * [`render`] — tera templates → [`DesiredConnector`]s and their ordering.
 //! * [`sensitive`] — which config keys hold secrets, and text redaction.
 
 pub mod config;
 pub mod error;
 pub mod extra;
+pub mod identity;
 pub mod inputs;
 pub mod javaregex;
 pub mod render;
@@ -22,5 +24,6 @@ pub mod sensitive;
 
 pub use config::{Heartbeats, Intervals, MirrorConfig, ReplicationPolicy, StartPosition};
 pub use error::MirrorError;
+pub use identity::{connector_name, model_uuid_hex, ConnectorId, ConnectorKind, Owner};
 pub use inputs::{Cluster, Inputs};
-pub use render::{connector_name, desired, model_uuid_hex, ConnectorKind, DesiredConnector};
+pub use render::{desired, DesiredConnector};

@@ -7,6 +7,7 @@
 
 use super::config::{Heartbeats, MirrorConfig, ReplicationPolicy};
 use super::extra::refusal;
+use super::identity::{connector_name, model_uuid_hex, ConnectorKind};
 use super::inputs::{Cluster, Inputs};
 use super::sensitive::masked;
 use super::MirrorError;
@@ -20,64 +21,12 @@ const SOURCE_TEMPLATE: &str = include_str!("../../templates/mirror-source.json.t
 const CHECKPOINT_TEMPLATE: &str = include_str!("../../templates/mirror-checkpoint.json.tera");
 const HEARTBEAT_TEMPLATE: &str = include_str!("../../templates/mirror-heartbeat.json.tera");
 
-/// Prefix of every connector this charm creates.
-pub const NAME_PREFIX: &str = "mirror_";
-
-/// The three MirrorMaker 2 connectors, in creation (dependency) order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ConnectorKind {
-    Source,
-    Checkpoint,
-    Heartbeat,
-}
-
-impl ConnectorKind {
-    pub const ALL: [ConnectorKind; 3] = [
-        ConnectorKind::Source,
-        ConnectorKind::Checkpoint,
-        ConnectorKind::Heartbeat,
-    ];
-
-    /// The word used in connector names: `source`, `checkpoint`, `heartbeat`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConnectorKind::Source => "source",
-            ConnectorKind::Checkpoint => "checkpoint",
-            ConnectorKind::Heartbeat => "heartbeat",
-        }
-    }
-
-    /// The Java class (`connector.class`), also the validate endpoint's plugin name.
-    pub fn class(self) -> &'static str {
-        match self {
-            ConnectorKind::Source => "org.apache.kafka.connect.mirror.MirrorSourceConnector",
-            ConnectorKind::Checkpoint => {
-                "org.apache.kafka.connect.mirror.MirrorCheckpointConnector"
-            }
-            ConnectorKind::Heartbeat => "org.apache.kafka.connect.mirror.MirrorHeartbeatConnector",
-        }
-    }
-
-    /// The kind encoded in a connector name (`mirror_<kind>_…`), if any.
-    pub fn from_name(name: &str) -> Option<ConnectorKind> {
-        let rest = name.strip_prefix(NAME_PREFIX)?;
-        ConnectorKind::ALL
-            .into_iter()
-            .find(|k| rest.starts_with(&format!("{}_", k.as_str())))
-    }
-
-    fn template(self) -> &'static str {
-        match self {
-            ConnectorKind::Source => "mirror-source.json.tera",
-            ConnectorKind::Checkpoint => "mirror-checkpoint.json.tera",
-            ConnectorKind::Heartbeat => "mirror-heartbeat.json.tera",
-        }
-    }
-}
-
-impl fmt::Display for ConnectorKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+/// The template of a kind.
+fn template_of(kind: ConnectorKind) -> &'static str {
+    match kind {
+        ConnectorKind::Source => "mirror-source.json.tera",
+        ConnectorKind::Checkpoint => "mirror-checkpoint.json.tera",
+        ConnectorKind::Heartbeat => "mirror-heartbeat.json.tera",
     }
 }
 
@@ -100,35 +49,6 @@ impl fmt::Debug for DesiredConnector {
             .field("config", &masked(&self.config))
             .finish()
     }
-}
-
-/// `mirror_<kind>_<source alias>_r<connect relation id>_<model uuid hex>`.
-pub fn connector_name(
-    kind: ConnectorKind,
-    source_alias: &str,
-    connect_relation_id: u64,
-    model_uuid_hex: &str,
-) -> String {
-    format!(
-        "{NAME_PREFIX}{}_{source_alias}_r{connect_relation_id}_{model_uuid_hex}",
-        kind.as_str()
-    )
-}
-
-/// `JUJU_MODEL_UUID` without dashes, lower-case: exactly 32 hex digits or an error.
-pub fn model_uuid_hex(model_uuid: &str) -> Result<String, MirrorError> {
-    let hex: String = model_uuid
-        .chars()
-        .filter(|c| *c != '-')
-        .collect::<String>()
-        .to_ascii_lowercase();
-    if hex.len() != 32 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err(MirrorError::relation(
-            "model",
-            format!("model uuid '{model_uuid}' is not a uuid (32 hex digits with dashes); is JUJU_MODEL_UUID set?"),
-        ));
-    }
-    Ok(hex)
 }
 
 /// The connectors that should exist for `inputs`: for each source (in alias order) a source
@@ -367,7 +287,7 @@ fn render(
     });
     let mut context = tera::Context::new();
     context.insert("ctx", &ctx);
-    let template = kind.template();
+    let template = template_of(kind);
     let bug = |message: String| MirrorError::Render {
         template: template.into(),
         message,
