@@ -11,7 +11,7 @@ use serde_json::json;
 const LEADER: &str = "juju run mirrormaker/leader";
 
 // Proves the status table lists pairs, settings, every connector and task with state and
-// worker, and the time of the last reconcile; and JSON carries the same for machines.
+// worker, and the time of the last change to Connect; and JSON carries the same for machines.
 #[test]
 fn status_table_and_json() {
     let connect = FakeConnect::default();
@@ -22,7 +22,7 @@ fn status_table_and_json() {
     for want in [
         "status: active — replicating kafka-a -> kafka-b (3 connectors)",
         "replication: kafka-a -> kafka-b",
-        "last reconcile: 2026-11-25T17:00:00Z",
+        "last change: 2026-11-25T17:00:00Z",
         "auto-restart: on (max 10)",
         "topics = orders\\..*",
         &name("source", "kafka-a"),
@@ -37,7 +37,7 @@ fn status_table_and_json() {
     show(&format!("{LEADER} status format=json"), &out);
     let v: serde_json::Value = serde_json::from_str(&out.action_results["result"]).unwrap();
     assert_eq!(v["status"], "active");
-    assert_eq!(v["last-reconcile"], "2026-11-25T17:00:00Z");
+    assert_eq!(v["last-change"], "2026-11-25T17:00:00Z");
     assert_eq!(v["pairs"][0], "kafka-a -> kafka-b");
     assert_eq!(v["settings"]["topics"], "orders\\..*");
     assert_eq!(v["auto-restart"]["max"], 10);

@@ -48,3 +48,27 @@ fn followers_never_write_requests() {
     let out = run(s, &hook("update-status", None), &connect);
     assert_eq!(written(&out), 0);
 }
+
+// Proves a steady hook on the leader of a converged model writes no relation data at all —
+// not even the peer data (each write would wake every other unit: the follower storm) — and
+// that a pass that changes Connect records when it did.
+#[test]
+fn steady_hooks_write_no_relation_data() {
+    let connect = FakeConnect::default();
+    let s = converged(&connect);
+    assert_eq!(
+        peer_bag(&s).get("last-change").map(String::as_str),
+        Some(T0.to_string().as_str()),
+        "the pass that created the connectors records it"
+    );
+    let mut s = s;
+    s.calls.clear();
+    let out = run_at(s, &hook("update-status", None), &connect, T0 + 300);
+    let writes: Vec<&String> = out
+        .calls
+        .iter()
+        .filter(|c| c.starts_with("relation-set"))
+        .collect();
+    assert!(writes.is_empty(), "{writes:?}");
+    assert!(connect.writes().is_empty());
+}

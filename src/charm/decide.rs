@@ -68,7 +68,6 @@ pub fn decide(i: &Inputs<'_>) -> Decision {
         }
         if i.pass.write {
             p.retain_connectors(|n| desired_names.contains(n) || i.held.iter().any(|h| h == n));
-            p.last_reconcile = Some(i.now);
         }
     }
     let since = next.as_ref().map(|p| p.since.clone()).unwrap_or_default();

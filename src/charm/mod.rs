@@ -242,6 +242,9 @@ pub fn run_pass(s: &Snapshot, connect: ConnectFactory, pass: &Pass) -> Outcome {
             }
         }
         if !outcome.applied.is_empty() {
+            if let Some(p) = outcome.peer.as_mut() {
+                p.last_change = Some(s.now);
+            }
             if let Ok(a) = read() {
                 actual = a;
             }

@@ -1,6 +1,6 @@
 //! What the application remembers between hooks, in the peer relation's app databag
 //! (`peer` endpoint): the operator's intent, the auto-restart counters, since when each
-//! connector has been in a waiting condition, and when the leader last reconciled. Any unit
+//! connector has been in a waiting condition, and when the leader last changed Connect. Any unit
 //! reads it; only the leader writes it (Juju enforces that), and only the keys that changed,
 //! so followers see it after a leader change.
 //!
@@ -21,8 +21,9 @@ pub const INTENT_KEY: &str = "operator-intent";
 pub const RESTARTS_KEY: &str = "auto-restart";
 /// `{"<connector name>": {"what": "<condition>", "at": epoch}}`.
 pub const SINCE_KEY: &str = "first-seen";
-/// Epoch seconds of the leader's last reconcile, as a JSON number.
-pub const LAST_RECONCILE_KEY: &str = "last-reconcile";
+/// Epoch seconds of the last pass that changed Kafka Connect, as a JSON number. Written only
+/// then: a steady hook writes no relation data (each write wakes every other unit).
+pub const LAST_CHANGE_KEY: &str = "last-change";
 
 /// Since when a connector has been in one waiting condition (e.g. `UNASSIGNED`, `no-tasks`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,7 +38,7 @@ pub struct PeerState {
     pub intent: BTreeMap<String, Intent>,
     pub restarts: BTreeMap<String, Record>,
     pub since: BTreeMap<String, Since>,
-    pub last_reconcile: Option<u64>,
+    pub last_change: Option<u64>,
 }
 
 /// The peer relation and what it holds.
@@ -63,7 +64,7 @@ impl PeerState {
             intent: decode(bag, INTENT_KEY),
             restarts: decode(bag, RESTARTS_KEY),
             since: decode(bag, SINCE_KEY),
-            last_reconcile: decode(bag, LAST_RECONCILE_KEY),
+            last_change: decode(bag, LAST_CHANGE_KEY),
         }
     }
 
@@ -90,8 +91,8 @@ impl PeerState {
                 enc(self.since.is_empty(), &self.since),
             ),
             (
-                LAST_RECONCILE_KEY.to_string(),
-                enc(self.last_reconcile.is_none(), &self.last_reconcile),
+                LAST_CHANGE_KEY.to_string(),
+                enc(self.last_change.is_none(), &self.last_change),
             ),
         ])
     }
@@ -159,7 +160,7 @@ mod tests {
                 healthy_since: None,
             },
         );
-        s.last_reconcile = Some(42);
+        s.last_change = Some(42);
         let bag = s.to_databag();
         assert_eq!(bag[INTENT_KEY], r#"{"mirror_source_a":"paused"}"#);
         assert_eq!(

@@ -119,7 +119,7 @@ pub fn status_json(s: &Snapshot, o: &Outcome) -> Value {
         "leader": s.leader,
         "status": o.status.kind.as_str(),
         "message": o.status.message,
-        "last-reconcile": peer.and_then(|p| p.last_reconcile).map(rfc3339),
+        "last-change": peer.and_then(|p| p.last_change).map(rfc3339),
         "pairs": o.pairs,
         "settings": settings(o),
         "auto-restart": {
@@ -144,10 +144,8 @@ pub fn status_table(s: &Snapshot, o: &Outcome) -> String {
     }
     let _ = writeln!(
         out,
-        "last reconcile: {}",
-        j["last-reconcile"]
-            .as_str()
-            .unwrap_or("never (by a leader)")
+        "last change: {}",
+        j["last-change"].as_str().unwrap_or("never (by a leader)")
     );
     if let (Some(e), Some(m)) = (
         j["auto-restart"]["enabled"].as_bool(),

@@ -262,6 +262,9 @@ fn peer_data_after_a_writing_pass() {
     assert!(!after.restarts.contains_key("gone"));
     assert_eq!(after.since["b"].at, 7, "the condition's start is kept");
     assert_eq!(after.since["held"].at, 5, "held connectors keep their data");
-    assert_eq!(after.last_reconcile, Some(NOW));
+    assert_eq!(
+        after.last_change, None,
+        "set by the driver only when it changed Connect"
+    );
     assert_eq!(d.since, after.since);
 }
