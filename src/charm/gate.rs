@@ -25,23 +25,40 @@ pub(super) struct Ready {
     pub(super) policy: Policy,
 }
 
-/// Why a pass stops before Connect. Never a reason to delete anything.
+/// Why a pass stops before planning the desired connectors. Only a relation that is gone is a
+/// reason to delete anything ([`Teardown`]); a missing option or half-written data never is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Hold {
-    /// These required endpoints have no relation.
-    Missing(Vec<&'static str>),
+    /// These required endpoints have no relation. While Kafka Connect is still related, the
+    /// connectors we run there go with them (one rule for every relation that leaves).
+    Missing {
+        endpoints: Vec<&'static str>,
+        teardown: Option<Box<Teardown>>,
+    },
     /// An option or the rendered connectors are invalid (the message names the cause).
     Invalid(String),
     /// A related application has not sent everything yet (the message says what).
     Incomplete(String),
 }
 
+/// How to reach Kafka Connect, and which connectors are ours, when `source` or `target` is
+/// gone: every connector we own there is deleted (Connect keeps their offsets by name, so
+/// integrating again resumes where they stopped).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Teardown {
+    pub connect: ConnectData,
+    pub owner: Owner,
+}
+
 impl Hold {
     pub fn status(&self) -> Status {
         match self {
-            Hold::Missing(names) => Status::new(
+            Hold::Missing { endpoints, .. } => Status::new(
                 StatusKind::Blocked,
-                format!("missing relation(s): {} (juju integrate)", names.join(", ")),
+                format!(
+                    "missing relation(s): {} (juju integrate)",
+                    endpoints.join(", ")
+                ),
             ),
             Hold::Invalid(why) => Status::new(StatusKind::Blocked, why.clone()),
             Hold::Incomplete(why) => Status::new(StatusKind::Waiting, why.clone()),
@@ -51,7 +68,7 @@ impl Hold {
     pub fn reason(&self) -> HoldReason {
         match self {
             Hold::Invalid(_) => HoldReason::InvalidInput,
-            Hold::Missing(_) | Hold::Incomplete(_) => HoldReason::InputsIncomplete,
+            Hold::Missing { .. } | Hold::Incomplete(_) => HoldReason::InputsIncomplete,
         }
     }
 }
@@ -114,6 +131,24 @@ fn sources(s: &Snapshot, transfer: &[String]) -> (Vec<Cluster>, Vec<String>, Vec
     (ready, held, notes)
 }
 
+/// What a teardown needs, when the connect-client relation has answered.
+fn teardown(s: &Snapshot, connect_rel: &Related<ConnectData>) -> Option<Box<Teardown>> {
+    let connect = connect_rel.data.as_ref().ok()?;
+    Some(Box::new(Teardown {
+        connect: trusting_ca_relations(connect, s),
+        owner: Owner::new(connect_rel.rel.id, &s.model_uuid).ok()?,
+    }))
+}
+
+/// The connect-client relation's data, trusting also the `receive-ca-cert` CAs.
+fn trusting_ca_relations(connect: &ConnectData, s: &Snapshot) -> ConnectData {
+    let mut connect = connect.clone();
+    for b in &s.ca_bundles {
+        connect.trust(CaSource::Transfer(b.app.clone()), &b.certs);
+    }
+    connect
+}
+
 /// The Juju-side gate: every reason to stop before Connect, as a typed hold.
 pub(super) fn gate(s: &Snapshot) -> Result<Ready, Hold> {
     let (target_rel, connect_rel) = match (s.sources.is_empty(), &s.target, &s.connect) {
@@ -124,13 +159,14 @@ pub(super) fn gate(s: &Snapshot) -> Result<Ready, Hold> {
                 (t.is_none(), "target"),
                 (c.is_none(), "connect-client"),
             ];
-            return Err(Hold::Missing(
-                missing
+            return Err(Hold::Missing {
+                endpoints: missing
                     .iter()
                     .filter(|(m, _)| *m)
                     .map(|(_, n)| *n)
                     .collect(),
-            ));
+                teardown: c.as_ref().and_then(|c| teardown(s, c)),
+            });
         }
     };
     let config = s
@@ -175,10 +211,7 @@ pub(super) fn gate(s: &Snapshot) -> Result<Ready, Hold> {
             ConnectorKind::ALL.map(|k| connector_name(k, alias, connect_rel.rel.id, &uuid_hex))
         })
         .collect();
-    let mut connect = connect.clone();
-    for b in &s.ca_bundles {
-        connect.trust(CaSource::Transfer(b.app.clone()), &b.certs);
-    }
+    let connect = trusting_ca_relations(connect, s);
     Ok(Ready {
         desired,
         owner,

@@ -28,7 +28,7 @@ use apply::apply;
 pub use connect_api::{ConnectApi, ConnectFactory, ConnectFailure, FailureKind};
 use decide::decide;
 pub use gate::desired_connectors;
-use gate::gate;
+use gate::{gate, Hold, Teardown};
 use heal::Verdict;
 pub use observe::{observe, Snapshot};
 use peer::PeerState;
@@ -187,6 +187,10 @@ fn finish(
 pub fn run_pass(s: &Snapshot, connect: ConnectFactory, pass: &Pass) -> Outcome {
     let ready = match gate(s) {
         Ok(r) => r,
+        Err(Hold::Missing {
+            endpoints,
+            teardown: Some(t),
+        }) => return teardown_pass(s, connect, pass, &endpoints, &t),
         Err(hold) => return Outcome::stop(hold.status(), hold.reason()),
     };
     let unreachable =
@@ -283,6 +287,61 @@ fn status_of(
         app: &s.app,
         max_restarts: ready.policy.max,
     })
+}
+
+/// A pass after `source` or `target` left while Kafka Connect is still related: every
+/// connector we own there is deleted, in dependency order (leader; Connect keeps the offsets
+/// under the names, so integrating again resumes), and the status says so.
+fn teardown_pass(
+    s: &Snapshot,
+    connect: ConnectFactory,
+    pass: &Pass,
+    missing: &[&'static str],
+    t: &Teardown,
+) -> Outcome {
+    let hold = Hold::Missing {
+        endpoints: missing.to_vec(),
+        teardown: None,
+    };
+    let mut status = hold.status();
+    let stop = |st: Status| Outcome::stop(st, HoldReason::InputsIncomplete);
+    let Ok(api) = connect(&t.connect) else {
+        return stop(status);
+    };
+    let secrets = status_action::known_secrets(s);
+    let ours = |n: &str| t.owner.owns(n);
+    let Ok(actual) = api.list_for(&[], &ours).map(|a| redacted(a, &secrets)) else {
+        return stop(status);
+    };
+    let plan = plan_with(&[], &actual, &t.owner, &Requests::default());
+    if plan.steps.is_empty() {
+        return stop(status); // nothing of ours there: a plain hold
+    }
+    let mut outcome = stop(status.clone());
+    if pass.write {
+        match apply(api.as_ref(), &plan, &[]) {
+            Ok(lines) => outcome.applied = lines,
+            Err((lines, st)) => {
+                outcome.applied = lines;
+                outcome.apply_error = Some(st);
+            }
+        }
+    }
+    let removed = outcome.applied.len();
+    if removed > 0 {
+        status.message.push_str(&format!(
+            "; removed {removed} connector(s), offsets kept for a re-integration"
+        ));
+    } else {
+        status.message.push_str(&format!(
+            "; the leader removes {} connector(s)",
+            plan.steps.len()
+        ));
+    }
+    outcome.status = outcome.apply_error.clone().unwrap_or(status);
+    outcome.plan = Some(plan);
+    outcome.actual = Some(actual);
+    outcome
 }
 
 /// Connect's validation of every config the plan would PUT (the `plan` action's dry run).
