@@ -5,10 +5,11 @@
 //! Pure: plain values in, a [`Decision`] out; the driver reads Connect before and applies the
 //! plan after.
 
-use super::heal::{self, Health, Policy, Record, Verdict};
+use super::heal::{self, Health, Record, Verdict};
 use super::peer::{PeerState, Since};
 use super::workload_status;
 use super::Pass;
+use crate::mirror::AutoRestart;
 use crate::mirror::DesiredConnector;
 use crate::plan::{Actual, ActualConnector, Reason, Requests, RestartRequest};
 use std::collections::{BTreeMap, BTreeSet};
@@ -26,7 +27,7 @@ pub struct Inputs<'a> {
     pub pass: &'a Pass,
     pub leader: bool,
     pub now: u64,
-    pub policy: Policy,
+    pub policy: AutoRestart,
 }
 
 /// The choices of one pass.

@@ -2,9 +2,9 @@
 //! invalid option, incomplete relation data) as a typed [`Hold`], or everything the pass needs
 //! (desired connectors, ownership, the Connect relation's data). Pure.
 
-use super::heal::Policy;
 use super::Snapshot;
 use crate::juju::{Status, StatusKind};
+use crate::mirror::AutoRestart;
 use crate::mirror::{connector_name, desired, model_uuid_hex, Cluster, ConnectorKind};
 use crate::mirror::{DesiredConnector, Inputs};
 use crate::plan::{HoldReason, Owner};
@@ -22,7 +22,7 @@ pub(super) struct Ready {
     /// Status note for those.
     pub(super) waiting_note: Option<String>,
     pub(super) pairs: Vec<String>,
-    pub(super) policy: Policy,
+    pub(super) policy: AutoRestart,
 }
 
 /// Why a pass stops before planning the desired connectors. Only a relation that is gone is a

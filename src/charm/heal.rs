@@ -11,6 +11,7 @@
 //! A [`Record`] per connector is kept by the driver in the peer relation's app databag, so it
 //! survives hooks and leader changes.
 
+use crate::mirror::AutoRestart;
 use crate::plan::{ActualConnector, RunState};
 use serde::{Deserialize, Serialize};
 
@@ -40,22 +41,6 @@ pub struct Record {
     /// Since when the connector has been fully RUNNING (epoch seconds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub healthy_since: Option<u64>,
-}
-
-/// The `auto-restart` and `auto-restart-max` options.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Policy {
-    pub enabled: bool,
-    pub max: u32,
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Policy {
-            enabled: true,
-            max: 10,
-        }
-    }
 }
 
 /// A connector's health as far as restarts go.
@@ -101,7 +86,7 @@ pub enum Verdict {
 
 /// One observation: the verdict, and the record to keep (the restart counted when the verdict
 /// is [`Verdict::RestartNow`]; the caller must then actually restart).
-pub fn step(record: &Record, health: Health, now: u64, policy: Policy) -> (Verdict, Record) {
+pub fn step(record: &Record, health: Health, now: u64, policy: AutoRestart) -> (Verdict, Record) {
     let mut next = record.clone();
     match health {
         Health::Running => {
@@ -150,7 +135,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const POLICY: Policy = Policy {
+    const POLICY: AutoRestart = AutoRestart {
         enabled: true,
         max: 10,
     };
@@ -159,11 +144,11 @@ mod tests {
     // (not as "gave up after 0 restarts"), exactly like auto-restart=false
     #[test]
     fn max_zero_is_off() {
-        let zero = Policy {
+        let zero = AutoRestart {
             enabled: true,
             max: 0,
         };
-        let off = Policy {
+        let off = AutoRestart {
             enabled: false,
             max: 10,
         };
@@ -187,7 +172,7 @@ mod tests {
     // proves a connector failing for good is restarted at t=0, 2, 8, 20, 40 … minutes, then given up
     #[test]
     fn failing_forever_walks_the_schedule_then_gives_up() {
-        let policy = Policy {
+        let policy = AutoRestart {
             enabled: true,
             max: 4,
         };
@@ -232,7 +217,7 @@ mod tests {
     // proves auto-restart off never restarts, and the counter resets after an hour RUNNING only
     #[test]
     fn disabled_and_reset() {
-        let off = Policy {
+        let off = AutoRestart {
             enabled: false,
             max: 10,
         };
@@ -274,7 +259,7 @@ mod tests {
             obs in proptest::collection::vec((arb_health(), 0u64..5400), 1..80),
             max in 0u32..12,
         ) {
-            let policy = Policy { enabled: true, max };
+            let policy = AutoRestart { enabled: true, max };
             let mut rec = Record::default();
             let mut now = 1_700_000_000u64;
             let mut since_reset = 0u32;

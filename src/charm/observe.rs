@@ -1,9 +1,9 @@
 //! One pass over Juju: everything a pass needs, read once per hook (design.md §2). Reads
 //! only; our relation requests are written by [`super::publish`].
 
-use super::heal::Policy;
 use super::peer::{self, Peer};
 use crate::juju::{Event, EventKind, HookTools, RelationHook, RelationRef, ToolError};
+use crate::mirror::AutoRestart;
 use crate::mirror::{MirrorConfig, MirrorError};
 use crate::relations::{
     certificate_transfer, connect_client, kafka_client, CaBundle, ConnectData, KafkaData, Related,
@@ -21,7 +21,7 @@ pub struct Snapshot {
     pub now: u64,
     pub model_uuid: String,
     /// The `auto-restart` and `auto-restart-max` options, or what is wrong with them.
-    pub auto_restart: Result<Policy, String>,
+    pub auto_restart: Result<AutoRestart, String>,
     /// The peer relation and what it holds, once Juju has created it.
     pub peer: Option<Peer>,
     pub config: Result<MirrorConfig, MirrorError>,
@@ -86,35 +86,11 @@ fn remote_app(
     tools.relation_remote_app(rel)
 }
 
-/// The `auto-restart` options (config.yaml); a wrong type or range names the option.
-pub fn auto_restart_policy(
-    map: &serde_json::Map<String, serde_json::Value>,
-) -> Result<Policy, String> {
-    let d = Policy::default();
-    let enabled = match map.get("auto-restart") {
-        None => d.enabled,
-        Some(v) => v
-            .as_bool()
-            .ok_or_else(|| format!("invalid config 'auto-restart': {v} is not a boolean"))?,
-    };
-    let max = match map.get("auto-restart-max") {
-        None => d.max,
-        Some(v) => v
-            .as_i64()
-            .filter(|n| (0..=1000).contains(n))
-            .map(|n| n as u32)
-            .ok_or_else(|| {
-                format!("invalid config 'auto-restart-max': {v} is not an integer from 0 to 1000")
-            })?,
-    };
-    Ok(Policy { enabled, max })
-}
-
 /// Reads everything for one hook; `now` is epoch seconds (see `clock`).
 pub fn observe(event: &Event, tools: &dyn HookTools, now: u64) -> Result<Snapshot, ToolError> {
     let leader = tools.is_leader()?;
     let config = tools.config_get()?;
-    let auto_restart = auto_restart_policy(&config);
+    let auto_restart = crate::mirror::config::auto_restart(&config);
     let config = MirrorConfig::from_config_get(&config);
     let peer = peer::load(tools, &event.app)?;
 
@@ -169,44 +145,4 @@ fn read_ca_bundles(tools: &dyn HookTools, event: &Event) -> Result<Vec<CaBundle>
         out.push(bundle);
     }
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    // proves config.yaml's auto-restart defaults (read with serde_yaml_ng, typed) are the
-    // code's, and bad values name the option
-    #[test]
-    fn auto_restart_options() {
-        let yaml: serde_yaml_ng::Value =
-            serde_yaml_ng::from_str(include_str!("../../config.yaml")).unwrap();
-        let option = |key: &str| yaml["options"][key].clone();
-        let d = Policy::default();
-        assert_eq!(option("auto-restart")["type"].as_str(), Some("boolean"));
-        assert_eq!(option("auto-restart")["default"].as_bool(), Some(d.enabled));
-        assert_eq!(option("auto-restart-max")["type"].as_str(), Some("int"));
-        assert_eq!(
-            option("auto-restart-max")["default"].as_u64(),
-            Some(u64::from(d.max))
-        );
-        let map = |v: serde_json::Value| v.as_object().unwrap().clone();
-        assert_eq!(auto_restart_policy(&map(json!({}))), Ok(d));
-        assert_eq!(
-            auto_restart_policy(&map(json!({"auto-restart": false, "auto-restart-max": 3}))),
-            Ok(Policy {
-                enabled: false,
-                max: 3
-            })
-        );
-        assert_eq!(
-            auto_restart_policy(&map(json!({"auto-restart": "yes"}))),
-            Err("invalid config 'auto-restart': \"yes\" is not a boolean".into())
-        );
-        assert_eq!(
-            auto_restart_policy(&map(json!({"auto-restart-max": 1001}))),
-            Err("invalid config 'auto-restart-max': 1001 is not an integer from 0 to 1000".into())
-        );
-    }
 }

@@ -326,6 +326,44 @@ fn int(
     Ok(v)
 }
 
+/// The `auto-restart` and `auto-restart-max` options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AutoRestart {
+    pub enabled: bool,
+    pub max: u32,
+}
+
+impl Default for AutoRestart {
+    fn default() -> Self {
+        AutoRestart {
+            enabled: true,
+            max: 10,
+        }
+    }
+}
+
+/// The `auto-restart` options (config.yaml); a wrong type or range names the option.
+pub fn auto_restart(map: &Map<String, Value>) -> Result<AutoRestart, String> {
+    let d = AutoRestart::default();
+    let enabled = match map.get("auto-restart") {
+        None => d.enabled,
+        Some(v) => v
+            .as_bool()
+            .ok_or_else(|| format!("invalid config 'auto-restart': {v} is not a boolean"))?,
+    };
+    let max = match map.get("auto-restart-max") {
+        None => d.max,
+        Some(v) => v
+            .as_i64()
+            .filter(|n| (0..=1000).contains(n))
+            .map(|n| n as u32)
+            .ok_or_else(|| {
+                format!("invalid config 'auto-restart-max': {v} is not an integer from 0 to 1000")
+            })?,
+    };
+    Ok(AutoRestart { enabled, max })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -485,5 +523,45 @@ mod tests {
                 spec["type"]
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod auto_restart_tests {
+    use super::*;
+    use serde_json::json;
+
+    // proves config.yaml's auto-restart defaults (read with serde_yaml_ng, typed) are the
+    // code's, and bad values name the option
+    #[test]
+    fn auto_restart_options() {
+        let yaml: serde_yaml_ng::Value =
+            serde_yaml_ng::from_str(include_str!("../../config.yaml")).unwrap();
+        let option = |key: &str| yaml["options"][key].clone();
+        let d = AutoRestart::default();
+        assert_eq!(option("auto-restart")["type"].as_str(), Some("boolean"));
+        assert_eq!(option("auto-restart")["default"].as_bool(), Some(d.enabled));
+        assert_eq!(option("auto-restart-max")["type"].as_str(), Some("int"));
+        assert_eq!(
+            option("auto-restart-max")["default"].as_u64(),
+            Some(u64::from(d.max))
+        );
+        let map = |v: serde_json::Value| v.as_object().unwrap().clone();
+        assert_eq!(auto_restart(&map(json!({}))), Ok(d));
+        assert_eq!(
+            auto_restart(&map(json!({"auto-restart": false, "auto-restart-max": 3}))),
+            Ok(AutoRestart {
+                enabled: false,
+                max: 3
+            })
+        );
+        assert_eq!(
+            auto_restart(&map(json!({"auto-restart": "yes"}))),
+            Err("invalid config 'auto-restart': \"yes\" is not a boolean".into())
+        );
+        assert_eq!(
+            auto_restart(&map(json!({"auto-restart-max": 1001}))),
+            Err("invalid config 'auto-restart-max': 1001 is not an integer from 0 to 1000".into())
+        );
     }
 }

@@ -22,7 +22,9 @@ pub mod javaregex;
 pub mod render;
 pub mod sensitive;
 
-pub use config::{Heartbeats, Intervals, MirrorConfig, ReplicationPolicy, StartPosition};
+pub use config::{
+    AutoRestart, Heartbeats, Intervals, MirrorConfig, ReplicationPolicy, StartPosition,
+};
 pub use error::MirrorError;
 pub use identity::{connector_name, model_uuid_hex, ConnectorId, ConnectorKind, Owner};
 pub use inputs::{Cluster, Inputs};

@@ -195,7 +195,7 @@ fn decisions() {
             pass: &c.pass,
             leader: c.leader,
             now: NOW,
-            policy: Policy::default(),
+            policy: AutoRestart::default(),
         });
         let restarted: Vec<&str> = d.requests.restart.keys().map(String::as_str).collect();
         assert_eq!(restarted, c.restarts, "{}", c.what);
@@ -248,7 +248,7 @@ fn peer_data_after_a_writing_pass() {
         pass: &hook(true),
         leader: true,
         now: NOW,
-        policy: Policy::default(),
+        policy: AutoRestart::default(),
     });
     let after = d.peer.expect("a writing pass returns the peer data");
     assert_eq!(
