@@ -4,8 +4,8 @@
 
 use super::clock::rfc3339;
 use super::heal::Verdict;
-use super::workload_status::first_line;
 use super::{Outcome, Snapshot};
+use crate::connect::trace::first_line;
 use crate::mirror::sensitive::{display_value, redact_text};
 use crate::secret::Secret;
 use serde_json::{json, Value};

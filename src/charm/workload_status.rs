@@ -16,6 +16,7 @@ use super::clock::{age, hhmm_utc};
 use super::connect_api::{ConnectFailure, FailureKind};
 use super::heal::Verdict;
 use super::peer::Since;
+use crate::connect::trace::root_cause;
 use crate::connect::CertProblem;
 use crate::juju::{Status, StatusKind};
 use crate::mirror::{ConnectorKind, DesiredConnector};
@@ -55,27 +56,6 @@ pub fn connect_failure(e: &ConnectFailure, connect: &ConnectData, app: &str) -> 
             Status::new(StatusKind::Blocked, format!("Kafka Connect: {e}"))
         }
     }
-}
-
-pub fn first_line(trace: Option<&str>) -> &str {
-    trace
-        .and_then(|t| t.lines().next())
-        .unwrap_or("no trace")
-        .trim()
-}
-
-/// Why it failed, for a status line: the root cause (the last `Caused by:` of the trace) when
-/// there is one — Connect's own first line is often a wrapper such as "Unrecoverable exception
-/// from producer send callback" — else the first line.
-pub fn root_cause(trace: Option<&str>) -> &str {
-    trace
-        .and_then(|t| {
-            t.lines()
-                .rev()
-                .find_map(|l| l.trim_start().strip_prefix("Caused by:"))
-        })
-        .map(str::trim)
-        .unwrap_or_else(|| first_line(trace))
 }
 
 /// The waiting condition a connector is in, as a short stable code whose start time the
@@ -333,22 +313,6 @@ mod tests {
             "Kafka Connect's certificate is signed by none of the 1 trusted CA(s) \
              (receive-ca-cert tls): relate its CA on mm:receive-ca-cert"
         );
-    }
-
-    // The root cause of a wrapped exception is what the status shows; without a `Caused by:`
-    // line, the first line is.
-    #[test]
-    fn root_cause_prefers_the_last_caused_by() {
-        let trace = "org.apache.kafka.connect.errors.ConnectException: Unrecoverable exception from producer send callback\n\tat x\nCaused by: org.apache.kafka.common.errors.TopicAuthorizationException: Not authorized to access topics: [kafka-a.orders]";
-        assert_eq!(
-            root_cause(Some(trace)),
-            "org.apache.kafka.common.errors.TopicAuthorizationException: Not authorized to access topics: [kafka-a.orders]"
-        );
-        assert_eq!(
-            root_cause(Some("java.lang.Boom: bad\n\tat y")),
-            "java.lang.Boom: bad"
-        );
-        assert_eq!(root_cause(None), "no trace");
     }
 
     fn desired(kind: ConnectorKind) -> DesiredConnector {

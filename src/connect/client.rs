@@ -499,19 +499,8 @@ impl ConnectClient {
         Ok(())
     }
 
-    /// A Java stack trace cut to what an operator reads: its first line (the exception
-    /// Connect reports) and its last `Caused by:` line (the root cause, e.g. an authorization
-    /// error under "Unrecoverable exception from producer send callback"), redacted.
+    /// A Java stack trace cut to what an operator reads ([`super::trace::short`]), redacted.
     pub fn short_trace(&self, trace: &str) -> String {
-        let first = trace.lines().next().unwrap_or_default();
-        let root = trace
-            .lines()
-            .rev()
-            .find(|l| l.trim_start().starts_with("Caused by:"));
-        let short = match root {
-            Some(root) => format!("{first}\n{}", root.trim()),
-            None => first.to_string(),
-        };
-        self.redact(&short)
+        self.redact(&super::trace::short(trace))
     }
 }

@@ -18,6 +18,7 @@ mod client;
 pub mod entities;
 mod error;
 mod tls;
+pub mod trace;
 mod transport;
 
 pub use client::{
