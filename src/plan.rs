@@ -152,14 +152,24 @@ pub struct Actual {
     pub connectors: BTreeMap<String, ActualConnector>,
 }
 
-/// What apply does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A full connector config to PUT (clear values for Connect; `Debug` masks the secrets).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Config(pub BTreeMap<String, String>);
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        masked(&self.0).fmt(f)
+    }
+}
+
+/// What apply does. A create or update carries the config it PUTs, so none can lack one.
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Action {
-    /// `PUT /connectors/<name>/config` with [`Step::config`] (Connect answers 201).
-    Create,
-    /// `PUT /connectors/<name>/config` with [`Step::config`] (Connect answers 200).
-    Update,
+    /// `PUT /connectors/<name>/config` (Connect answers 201).
+    Create(Config),
+    /// `PUT /connectors/<name>/config` (Connect answers 200).
+    Update(Config),
     /// `DELETE /connectors/<name>` (404 = already done).
     Delete,
     /// `PUT /connectors/<name>/pause` (202; idempotent).
@@ -176,10 +186,10 @@ pub enum Action {
 }
 
 impl Action {
-    pub fn symbol(self) -> char {
+    pub fn symbol(&self) -> char {
         match self {
-            Action::Create => '+',
-            Action::Update => '~',
+            Action::Create(_) => '+',
+            Action::Update(_) => '~',
             Action::Delete => '-',
             Action::Pause => '=',
             Action::Stop => '#',
@@ -188,10 +198,10 @@ impl Action {
         }
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub fn as_str(&self) -> &'static str {
         match self {
-            Action::Create => "create",
-            Action::Update => "update",
+            Action::Create(_) => "create",
+            Action::Update(_) => "update",
             Action::Delete => "delete",
             Action::Pause => "pause",
             Action::Stop => "stop",
@@ -200,9 +210,17 @@ impl Action {
         }
     }
 
+    /// The config a create or update PUTs (and so is validated first); `None` otherwise.
+    pub fn config(&self) -> Option<&BTreeMap<String, String>> {
+        match self {
+            Action::Create(c) | Action::Update(c) => Some(&c.0),
+            _ => None,
+        }
+    }
+
     /// True for the steps that PUT a config (and so are validated first).
-    pub fn writes_config(self) -> bool {
-        matches!(self, Action::Create | Action::Update)
+    pub fn writes_config(&self) -> bool {
+        self.config().is_some()
     }
 }
 
@@ -286,8 +304,6 @@ pub struct Step {
     pub reason: Reason,
     /// For updates: the changed keys, sorted (masked values).
     pub changes: Vec<KeyChange>,
-    /// For create/update: the full config to PUT (clear values; never print it).
-    pub config: Option<BTreeMap<String, String>>,
 }
 
 impl fmt::Debug for Step {
@@ -298,7 +314,6 @@ impl fmt::Debug for Step {
             .field("action", &self.action)
             .field("reason", &self.reason)
             .field("changes", &self.changes)
-            .field("config", &self.config.as_ref().map(masked))
             .finish()
     }
 }
@@ -415,10 +430,9 @@ pub fn plan_with(
             None => upserts.push(Step {
                 name: d.name.clone(),
                 kind: Some(d.kind),
-                action: Action::Create,
+                action: Action::Create(Config(d.config.clone())),
                 reason: Reason::NotInConnect,
                 changes: Vec::new(),
-                config: Some(d.config.clone()),
             }),
             Some(a) => {
                 let changes = diff(&a.config, &d.config);
@@ -426,10 +440,9 @@ pub fn plan_with(
                     upserts.push(Step {
                         name: d.name.clone(),
                         kind: Some(d.kind),
-                        action: Action::Update,
+                        action: Action::Update(Config(d.config.clone())),
                         reason: Reason::ConfigDrift,
                         changes,
-                        config: Some(d.config.clone()),
                     });
                 }
             }
@@ -447,7 +460,6 @@ pub fn plan_with(
             action: Action::Delete,
             reason: Reason::NotDesired,
             changes: Vec::new(),
-            config: None,
         })
         .collect();
     // Reverse dependency order: unknown kinds and heartbeats first, sources last.
@@ -491,9 +503,9 @@ fn diff(stored: &BTreeMap<String, String>, desired: &BTreeMap<String, String>) -
 #[cfg(test)]
 pub fn apply_to(plan: &Plan, actual: &mut Actual) {
     for step in &plan.steps {
-        match step.action {
-            Action::Create | Action::Update => {
-                let mut config = step.config.clone().unwrap_or_default();
+        match &step.action {
+            Action::Create(c) | Action::Update(c) => {
+                let mut config = c.0.clone();
                 config.insert("name".into(), step.name.clone());
                 let entry = actual.connectors.entry(step.name.clone()).or_default();
                 entry.config = config;
@@ -527,13 +539,13 @@ pub fn apply_to(plan: &Plan, actual: &mut Actual) {
                 let Some(c) = actual.connectors.get_mut(&step.name) else {
                     continue;
                 };
-                if !only_failed || c.state == Some(RunState::Failed) {
+                if !*only_failed || c.state == Some(RunState::Failed) {
                     c.state = Some(RunState::Running);
                     c.trace = None;
                 }
-                if include_tasks {
+                if *include_tasks {
                     for t in c.tasks.iter_mut() {
-                        if !only_failed || t.state == RunState::Failed {
+                        if !*only_failed || t.state == RunState::Failed {
                             t.state = RunState::Running;
                             t.trace = None;
                         }

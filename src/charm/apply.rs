@@ -34,7 +34,7 @@ pub(super) fn apply(
     }
     let mut done = Vec::new();
     for step in &plan.steps {
-        let result = match step.action {
+        let result = match &step.action {
             Action::Delete => api.delete(&step.name),
             Action::Pause => api.pause(&step.name),
             Action::Stop => api.stop(&step.name),
@@ -42,11 +42,8 @@ pub(super) fn apply(
             Action::Restart {
                 include_tasks,
                 only_failed,
-            } => api.restart(&step.name, include_tasks, only_failed),
-            Action::Create | Action::Update => match &step.config {
-                Some(config) => api.put(&step.name, config),
-                None => Ok(()),
-            },
+            } => api.restart(&step.name, *include_tasks, *only_failed),
+            Action::Create(config) | Action::Update(config) => api.put(&step.name, &config.0),
         };
         match result {
             Ok(()) => done.push(format!(

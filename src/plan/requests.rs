@@ -80,7 +80,6 @@ pub(super) fn state_steps(
                     }]
                 })
                 .unwrap_or_default(),
-            config: None,
         };
         if let Some(intent) = requests.intent.get(&d.name) {
             if state != Some(&intent.state()) {

@@ -103,7 +103,11 @@ fn table() {
             "missing → create",
             vec![want(Source, "kafka-a", "4")],
             actual(vec![]),
-            vec![(&a, Action::Create, Reason::NotInConnect)],
+            vec![(
+                &a,
+                Action::Create(Config(config("4"))),
+                Reason::NotInConnect,
+            )],
         ),
         (
             "same (name key ignored) → nothing",
@@ -115,7 +119,7 @@ fn table() {
             "value differs → update",
             vec![want(Source, "kafka-a", "4")],
             actual(vec![stored(&a, config("1"))]),
-            vec![(&a, Action::Update, Reason::ConfigDrift)],
+            vec![(&a, Action::Update(Config(config("4"))), Reason::ConfigDrift)],
         ),
         (
             "extra stored key → update",
@@ -125,7 +129,7 @@ fn table() {
                 c.insert("offset.lag.max".into(), "1".into());
                 c
             })]),
-            vec![(&a, Action::Update, Reason::ConfigDrift)],
+            vec![(&a, Action::Update(Config(config("4"))), Reason::ConfigDrift)],
         ),
         (
             "owned, not desired → delete",
@@ -152,7 +156,7 @@ fn table() {
         let got: Vec<_> = p
             .steps
             .iter()
-            .map(|s| (s.name.as_str(), s.action, s.reason))
+            .map(|s| (s.name.as_str(), s.action.clone(), s.reason))
             .collect();
         assert_eq!(got, expected, "{what}");
     }
@@ -461,7 +465,7 @@ fn restart_only_failed_skips_healthy() {
 fn summary(p: &Plan) -> Vec<(&str, Action, Reason)> {
     p.steps
         .iter()
-        .map(|s| (s.name.as_str(), s.action, s.reason))
+        .map(|s| (s.name.as_str(), s.action.clone(), s.reason))
         .collect()
 }
 
