@@ -167,10 +167,58 @@ fn connect_ca_over_certificate_transfer() {
     let got3 = b.consume("kafka-a3.orders.tls", sent.len(), LIMIT).unwrap();
     compare_records(&sent, &got3).expect("the Kafka 3 source replicated exactly");
 
-    // Step 4 — the CA relation removed: waiting with the remedy again, and the running
-    // connectors untouched — replication goes on (Kafka Connect copies, not the charm).
+    // Step 4 — the target relation removed: every connector of ours is deleted (one rule for
+    // relations that leave) and the status says so; records produced meanwhile wait on
+    // kafka-a. Integrated again, the same names come back, MirrorMaker resumes from the
+    // offsets Connect kept under them: every record arrives, none twice.
     let before = running(&stage);
     assert_eq!(before.len(), 6, "{before:?}");
+    sim.run(&["remove-relation", "mirrormaker:target", "kafka-b"]);
+    let gone = Instant::now();
+    // The -broken hook deleted them and said so (the next hook's status is the plain hold).
+    let (st, msg) = sim.app_status(APP);
+    assert_eq!(
+        (st.as_str(), msg.as_str()),
+        (
+            "blocked",
+            "missing relation(s): target (juju integrate); removed 6 connector(s), offsets kept for a re-integration"
+        )
+    );
+    let ours: Vec<String> = connectors(bed)
+        .into_iter()
+        .filter(|n| n.starts_with("mirror_"))
+        .collect();
+    assert!(ours.is_empty(), "left behind: {ours:?}");
+    let mut expected = sent.clone();
+    expected.extend(
+        a.produce("orders.tls", &sample_records(100, "gap"))
+            .unwrap(),
+    );
+    let hooks = sim.hook_count();
+    sim.run(&["integrate", "mirrormaker:target", "kafka-b"]);
+    wait_for("active again", LIMIT, || {
+        tick_until(
+            sim,
+            "active",
+            "replicating kafka-a -> kafka-b, kafka-a3 -> kafka-b (6 connectors)",
+            true,
+        )
+    });
+    for topic in ["kafka-a.orders.tls", "kafka-a3.orders.tls"] {
+        let all = b.consume(topic, expected.len(), LIMIT).unwrap();
+        compare_records(&expected, &all).expect("resumed by name: nothing lost, nothing twice");
+    }
+    eprintln!(
+        "FIGURE: target removed and integrated again: {:?} without replication, {} hooks to come back, 0 lost, 0 duplicated of {} records",
+        gone.elapsed(),
+        sim.hook_count() - hooks,
+        expected.len()
+    );
+    let again = running(&stage);
+    assert_eq!(again, before, "the same names came back");
+
+    // Step 5 — the CA relation removed: waiting with the remedy again, and the running
+    // connectors untouched — replication goes on (Kafka Connect copies, not the charm).
     sim.run(&[
         "remove-relation",
         "mirrormaker:receive-ca-cert",
@@ -183,7 +231,6 @@ fn connect_ca_over_certificate_transfer() {
     let more = a
         .produce("orders.tls", &sample_records(200, "after"))
         .unwrap();
-    let mut expected = sent.clone();
     expected.extend(more);
     for topic in ["kafka-a.orders.tls", "kafka-a3.orders.tls"] {
         let all = b.consume(topic, expected.len(), LIMIT).unwrap();
