@@ -6,7 +6,7 @@
 //!   `resume` clears it, `restart` is one-shot; then the pass plans and applies as usual.
 
 use super::peer::PeerState;
-use super::status_action::{known_secrets, status_json, status_table};
+use super::status_action::{known_secrets, report};
 use super::{
     desired_connectors, finish, run_pass, CharmError, ConnectFactory, Outcome, Pass, Snapshot,
 };
@@ -84,11 +84,10 @@ fn status(
     params: &Map<String, Value>,
 ) -> Result<(), CharmError> {
     let outcome = run_pass(s, connect, &Pass::read_only());
+    let report = report(s, &outcome);
     let text = match params.get("format").and_then(Value::as_str) {
-        Some("json") => {
-            serde_json::to_string_pretty(&status_json(s, &outcome)).expect("json value serialises")
-        }
-        _ => status_table(s, &outcome),
+        Some("json") => report.to_json(),
+        _ => report.to_table(),
     };
     result(tools, scrub(s, &text))
 }

@@ -7,8 +7,10 @@ use super::heal::Verdict;
 use super::{Outcome, Snapshot};
 use crate::connect::trace::first_line;
 use crate::mirror::sensitive::{display_value, redact_text};
+use crate::mirror::DesiredConnector;
 use crate::secret::Secret;
-use serde_json::{json, Value};
+use serde::Serialize;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// Config keys of the rendered connectors shown as "effective replication settings".
@@ -50,9 +52,61 @@ fn trace_line(trace: Option<&str>, secrets: &[Secret]) -> Option<String> {
     trace.map(|t| redact_text(first_line(Some(t)), &refs))
 }
 
+/// What the `status` action reports: one typed value, rendered as JSON (`format=json`, the
+/// field names are the JSON keys) or as the table below.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Report {
+    pub unit: String,
+    pub leader: bool,
+    pub status: &'static str,
+    pub message: String,
+    /// When the leader last changed Kafka Connect (RFC 3339).
+    pub last_change: Option<String>,
+    pub pairs: Vec<String>,
+    /// The effective replication settings (first source's connectors; secrets masked).
+    pub settings: BTreeMap<String, String>,
+    pub auto_restart: AutoRestartView,
+    pub connectors: Vec<ConnectorRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AutoRestartView {
+    pub enabled: Option<bool>,
+    pub max: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ConnectorRow {
+    pub name: String,
+    pub kind: &'static str,
+    pub source: String,
+    pub target: Option<String>,
+    /// Connect's state, or ABSENT (not listed), UNKNOWN (Connect not read), NO-STATUS.
+    pub state: String,
+    pub worker: Option<String>,
+    /// First line of the trace, redacted.
+    pub trace: Option<String>,
+    pub intent: Option<&'static str>,
+    pub auto_restarts: u32,
+    pub last_auto_restart: Option<String>,
+    /// RFC 3339, or `now`.
+    pub next_auto_restart: Option<String>,
+    pub tasks: Vec<TaskRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskRow {
+    pub id: u32,
+    pub state: String,
+    pub worker: Option<String>,
+    pub trace: Option<String>,
+}
+
 /// The effective settings, per connector kind's rendered config (first source's connectors).
-fn settings(o: &Outcome) -> Value {
-    let mut m = serde_json::Map::new();
+fn settings(o: &Outcome) -> BTreeMap<String, String> {
+    let mut m = BTreeMap::new();
     let first = o.desired.first().map(|d| d.source_alias.clone());
     for d in o
         .desired
@@ -62,162 +116,163 @@ fn settings(o: &Outcome) -> Value {
         for key in SETTINGS {
             if let Some(v) = d.config.get(key) {
                 m.entry(key.to_string())
-                    .or_insert_with(|| Value::String(display_value(key, v).to_string()));
+                    .or_insert_with(|| display_value(key, v).to_string());
             }
         }
     }
-    Value::Object(m)
+    m
 }
 
-pub fn status_json(s: &Snapshot, o: &Outcome) -> Value {
-    let secrets = known_secrets(s);
+/// One desired connector as Connect and the peer data see it.
+fn row(s: &Snapshot, o: &Outcome, d: &DesiredConnector, secrets: &[Secret]) -> ConnectorRow {
     let peer = s.peer.as_ref().map(|p| &p.state);
-    let target = s.target.as_ref().map(|t| t.app.clone());
-    let connectors: Vec<Value> = o
-        .desired
-        .iter()
-        .map(|d| {
-            let a = o.actual.as_ref().and_then(|a| a.connectors.get(&d.name));
-            let record = peer.and_then(|p| p.restarts.get(&d.name));
-            let next = match o.verdicts.get(&d.name) {
-                Some(Verdict::Wait { at, .. }) => Some(rfc3339(*at)),
-                Some(Verdict::RestartNow { .. }) => Some("now".to_string()),
-                _ => None,
-            };
-            let state = match a {
-                None if o.actual.is_some() => "ABSENT".to_string(),
-                None => "UNKNOWN".to_string(),
-                Some(a) => a
-                    .state
-                    .as_ref()
-                    .map_or("NO-STATUS".to_string(), ToString::to_string),
-            };
-            json!({
-                "name": d.name,
-                "kind": d.kind.as_str(),
-                "source": d.source_alias,
-                "target": target,
-                "state": state,
-                "worker": a.and_then(|a| a.worker_id.clone()),
-                "trace": a.and_then(|a| trace_line(a.trace.as_deref(), &secrets)),
-                "intent": peer.and_then(|p| p.intent.get(&d.name)).map(|i| i.as_str()),
-                "auto-restarts": record.map_or(0, |r| r.restarts),
-                "last-auto-restart": record.and_then(|r| r.last_restart).map(rfc3339),
-                "next-auto-restart": next,
-                "tasks": a.map(|a| a.tasks.iter().map(|t| json!({
-                    "id": t.id,
-                    "state": t.state,
-                    "worker": t.worker_id,
-                    "trace": trace_line(t.trace.as_deref(), &secrets),
-                })).collect::<Vec<_>>()).unwrap_or_default(),
+    let a = o.actual.as_ref().and_then(|a| a.connectors.get(&d.name));
+    let record = peer.and_then(|p| p.restarts.get(&d.name));
+    let next = match o.verdicts.get(&d.name) {
+        Some(Verdict::Wait { at, .. }) => Some(rfc3339(*at)),
+        Some(Verdict::RestartNow { .. }) => Some("now".to_string()),
+        _ => None,
+    };
+    let state = match a {
+        None if o.actual.is_some() => "ABSENT".to_string(),
+        None => "UNKNOWN".to_string(),
+        Some(a) => a
+            .state
+            .as_ref()
+            .map_or("NO-STATUS".to_string(), ToString::to_string),
+    };
+    ConnectorRow {
+        name: d.name.clone(),
+        kind: d.kind.as_str(),
+        source: d.source_alias.clone(),
+        target: s.target.as_ref().map(|t| t.app.clone()),
+        state,
+        worker: a.and_then(|a| a.worker_id.clone()),
+        trace: a.and_then(|a| trace_line(a.trace.as_deref(), secrets)),
+        intent: peer.and_then(|p| p.intent.get(&d.name)).map(|i| i.as_str()),
+        auto_restarts: record.map_or(0, |r| r.restarts),
+        last_auto_restart: record.and_then(|r| r.last_restart).map(rfc3339),
+        next_auto_restart: next,
+        tasks: a
+            .map(|a| {
+                a.tasks
+                    .iter()
+                    .map(|t| TaskRow {
+                        id: t.id,
+                        state: t.state.to_string(),
+                        worker: t.worker_id.clone(),
+                        trace: trace_line(t.trace.as_deref(), secrets),
+                    })
+                    .collect()
             })
-        })
-        .collect();
+            .unwrap_or_default(),
+    }
+}
+
+pub fn report(s: &Snapshot, o: &Outcome) -> Report {
+    let secrets = known_secrets(s);
     let policy = s.auto_restart.as_ref().ok();
-    json!({
-        "unit": s.unit,
-        "leader": s.leader,
-        "status": o.status.kind.as_str(),
-        "message": o.status.message,
-        "last-change": peer.and_then(|p| p.last_change).map(rfc3339),
-        "pairs": o.pairs,
-        "settings": settings(o),
-        "auto-restart": {
-            "enabled": policy.map(|p| p.enabled),
-            "max": policy.map(|p| p.max),
+    Report {
+        unit: s.unit.clone(),
+        leader: s.leader,
+        status: o.status.kind.as_str(),
+        message: o.status.message.clone(),
+        last_change: s
+            .peer
+            .as_ref()
+            .and_then(|p| p.state.last_change)
+            .map(rfc3339),
+        pairs: o.pairs.clone(),
+        settings: settings(o),
+        auto_restart: AutoRestartView {
+            enabled: policy.map(|p| p.enabled),
+            max: policy.map(|p| p.max),
         },
-        "connectors": connectors,
-    })
+        connectors: o.desired.iter().map(|d| row(s, o, d, &secrets)).collect(),
+    }
 }
 
-pub fn status_table(s: &Snapshot, o: &Outcome) -> String {
-    let j = status_json(s, o);
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "status: {} — {}",
-        o.status.kind.as_str(),
-        o.status.message
-    );
-    if !o.pairs.is_empty() {
-        let _ = writeln!(out, "replication: {}", o.pairs.join(", "));
+impl Report {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a report serialises")
     }
-    let _ = writeln!(
-        out,
-        "last change: {}",
-        j["last-change"].as_str().unwrap_or("never (by a leader)")
-    );
-    if let (Some(e), Some(m)) = (
-        j["auto-restart"]["enabled"].as_bool(),
-        j["auto-restart"]["max"].as_u64(),
-    ) {
-        let _ = writeln!(
-            out,
-            "auto-restart: {} (max {m})",
-            if e { "on" } else { "off" }
-        );
-    }
-    if let Some(m) = j["settings"].as_object().filter(|m| !m.is_empty()) {
-        let _ = writeln!(out, "settings:");
-        for (k, v) in m {
-            let _ = writeln!(out, "  {k} = {}", v.as_str().unwrap_or_default());
-        }
-    }
-    let rows = j["connectors"].as_array().cloned().unwrap_or_default();
-    connector_rows(&mut out, &rows);
-    out
-}
 
-/// The table of connectors and their tasks (nothing when there are none).
-fn connector_rows(out: &mut String, rows: &[Value]) {
-    if rows.is_empty() {
-        return;
-    }
-    let width = rows
-        .iter()
-        .filter_map(|r| r["name"].as_str())
-        .map(str::len)
-        .max()
-        .unwrap_or(9)
-        .max(9);
-    let _ = writeln!(
-        out,
-        "\n{:width$}  {:11}  {:21}  {:8}  restarts",
-        "connector", "state", "worker", "intent"
-    );
-    let text = |v: &Value| v.as_str().unwrap_or("-").to_string();
-    for r in rows {
-        let restarts = match (r["auto-restarts"].as_u64(), r["next-auto-restart"].as_str()) {
-            (Some(n), Some("now")) => format!("{n} (next: now)"),
-            (Some(n), Some(at)) => format!(
-                "{n} (next: {})",
-                at.get(11..16)
-                    .map_or(at.to_string(), |hm| format!("{hm} UTC"))
-            ),
-            (Some(n), None) => n.to_string(),
-            _ => "0".into(),
-        };
-        let _ = writeln!(
-            out,
-            "{:width$}  {:11}  {:21}  {:8}  {restarts}",
-            text(&r["name"]),
-            text(&r["state"]),
-            text(&r["worker"]),
-            text(&r["intent"]),
-        );
-        if let Some(t) = r["trace"].as_str() {
-            let _ = writeln!(out, "    trace: {t}");
+    pub fn to_table(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "status: {} — {}", self.status, self.message);
+        if !self.pairs.is_empty() {
+            let _ = writeln!(out, "replication: {}", self.pairs.join(", "));
         }
-        for t in r["tasks"].as_array().into_iter().flatten() {
+        let last = self.last_change.as_deref().unwrap_or("never (by a leader)");
+        let _ = writeln!(out, "last change: {last}");
+        if let (Some(e), Some(m)) = (self.auto_restart.enabled, self.auto_restart.max) {
             let _ = writeln!(
                 out,
-                "{:width$}  {:11}  {}",
-                format!("  task {}", t["id"]),
-                text(&t["state"]),
-                text(&t["worker"]),
+                "auto-restart: {} (max {m})",
+                if e { "on" } else { "off" }
             );
-            if let Some(tr) = t["trace"].as_str() {
-                let _ = writeln!(out, "      trace: {tr}");
+        }
+        if !self.settings.is_empty() {
+            let _ = writeln!(out, "settings:");
+            for (k, v) in &self.settings {
+                let _ = writeln!(out, "  {k} = {v}");
+            }
+        }
+        self.connector_rows(&mut out);
+        out
+    }
+
+    /// The table of connectors and their tasks (nothing when there are none).
+    fn connector_rows(&self, out: &mut String) {
+        if self.connectors.is_empty() {
+            return;
+        }
+        let width = self
+            .connectors
+            .iter()
+            .map(|r| r.name.len())
+            .max()
+            .unwrap_or(9)
+            .max(9);
+        let _ = writeln!(
+            out,
+            "\n{:width$}  {:11}  {:21}  {:8}  restarts",
+            "connector", "state", "worker", "intent"
+        );
+        let text = |v: Option<&str>| v.unwrap_or("-").to_string();
+        for r in &self.connectors {
+            let restarts = match r.next_auto_restart.as_deref() {
+                Some("now") => format!("{} (next: now)", r.auto_restarts),
+                Some(at) => format!(
+                    "{} (next: {})",
+                    r.auto_restarts,
+                    at.get(11..16)
+                        .map_or(at.to_string(), |hm| format!("{hm} UTC"))
+                ),
+                None => r.auto_restarts.to_string(),
+            };
+            let _ = writeln!(
+                out,
+                "{:width$}  {:11}  {:21}  {:8}  {restarts}",
+                r.name,
+                r.state,
+                text(r.worker.as_deref()),
+                text(r.intent),
+            );
+            if let Some(t) = &r.trace {
+                let _ = writeln!(out, "    trace: {t}");
+            }
+            for t in &r.tasks {
+                let _ = writeln!(
+                    out,
+                    "{:width$}  {:11}  {}",
+                    format!("  task {}", t.id),
+                    t.state,
+                    text(t.worker.as_deref()),
+                );
+                if let Some(tr) = &t.trace {
+                    let _ = writeln!(out, "      trace: {tr}");
+                }
             }
         }
     }
