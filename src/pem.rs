@@ -47,9 +47,9 @@ fn check(block: &str) -> Result<(), String> {
         .map_err(|_| "is not an X.509 certificate".to_string())
 }
 
-/// A fresh self-signed CA certificate in PEM, for tests.
-#[cfg(test)]
-pub(crate) fn test_ca(name: &str) -> String {
+/// A fresh self-signed CA certificate in PEM, for tests (`testing` feature).
+#[cfg(any(test, feature = "testing"))]
+pub fn test_ca(name: &str) -> String {
     let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     params

@@ -17,15 +17,7 @@ use mirrormaker_integrator::juju::memory::{MemoryTools, Relation, State};
 use mirrormaker_integrator::juju::{Event, StatusKind};
 use mirrormaker_integrator::relations::ConnectData;
 
-fn new_ca(name: &str) -> String {
-    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, name);
-    let key = rcgen::KeyPair::generate().unwrap();
-    params.self_signed(&key).unwrap().pem()
-}
+use mirrormaker_integrator::pem::test_ca as new_ca;
 
 /// How the in-memory Connect's certificate verifies.
 enum Serves {
