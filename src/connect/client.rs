@@ -2,7 +2,7 @@
 //! operations. Does I/O through `transport.rs` (failover, retries, classification).
 
 use super::entities::{ConfigInfos, ConnectorInfo, ConnectorStateInfo, PluginInfo, ServerInfo};
-use super::transport::{chain, seg};
+use super::text::{chain, seg};
 use super::{tls, ConnectError};
 use crate::mirror::sensitive::redact_text;
 use crate::secret::Secret;

@@ -17,6 +17,7 @@
 mod client;
 pub mod entities;
 mod error;
+mod text;
 mod tls;
 pub mod trace;
 mod transport;

@@ -19,9 +19,81 @@
 
 use super::client::ConnectClient;
 use super::entities::ErrorBody;
+use super::text::{chain, truncate};
 use super::{CertProblem, ConnectError};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
+
+/// What one request to one endpoint came to.
+enum Attempt {
+    /// A 2xx answer: status and body.
+    Answer(StatusCode, String),
+    /// The request timed out because the hook's budget ran out, not because Connect was slow
+    /// (with the line to report when nothing else was seen).
+    BudgetCut(String),
+    Failed(Failure),
+}
+
+/// What one round over the endpoints saw, to decide after it: retry, or which error.
+#[derive(Default)]
+struct Round {
+    /// Something worth another round happened (transient, unauthorized, unreachable).
+    retry: bool,
+    server: Option<(u16, String)>,
+    unauthorized: Option<String>,
+    certificate: Option<(String, CertProblem)>,
+}
+
+impl Round {
+    /// Notes a failure (never `Final`); returns its line for the logs.
+    fn record(&mut self, endpoint: &str, failure: Failure) -> String {
+        match failure {
+            Failure::Transient(m) => {
+                self.retry = true;
+                m
+            }
+            Failure::Unauthorized(m) => {
+                self.retry = true;
+                let line = format!("{endpoint} answered 401 ({m})");
+                self.unauthorized = Some(m);
+                line
+            }
+            Failure::Server(code, m) => {
+                let line = format!("{endpoint} answered {code} ({m})");
+                self.server = Some((code, m));
+                line
+            }
+            Failure::Certificate(problem) => {
+                let line = format!("{endpoint} {problem}");
+                self.certificate = Some((endpoint.to_string(), problem));
+                line
+            }
+            Failure::Final(e) => e.to_string(),
+        }
+    }
+
+    /// The error to return now when nothing in the round is worth another one: a certificate
+    /// that does not verify first (it names the remedy), else the last server error.
+    fn final_error(&mut self, op: &str) -> Option<ConnectError> {
+        if self.retry {
+            return None;
+        }
+        if let Some((endpoint, problem)) = self.certificate.take() {
+            return Some(ConnectError::Certificate {
+                op: op.to_string(),
+                endpoint,
+                problem,
+            });
+        }
+        self.server
+            .take()
+            .map(|(status, message)| ConnectError::Http {
+                op: op.to_string(),
+                status,
+                message,
+            })
+    }
+}
 
 /// One failed attempt, already redacted.
 enum Failure {
@@ -60,101 +132,33 @@ impl ConnectClient {
         let mut attempts = 0u32;
         let mut last = String::from("the time budget was already spent");
         for round in 0..self.policy.max_rounds.max(1) {
-            let mut retry_round = false;
-            let mut last_server: Option<(u16, String)> = None;
-            let mut last_unauthorized: Option<String> = None;
-            let mut last_certificate: Option<(String, CertProblem)> = None;
+            let mut r = Round::default();
             for endpoint in &self.endpoints {
                 let remaining = self.budget.remaining();
                 if remaining.is_zero() {
                     break;
                 }
                 attempts += 1;
-                let url = format!("{endpoint}{path}");
-                let mut req = self
-                    .http
-                    .request(method.clone(), &url)
-                    .timeout(self.policy.request_timeout.min(remaining))
-                    .header(reqwest::header::ACCEPT, "application/json")
-                    .basic_auth(&self.username, Some(self.password.expose()));
-                if let Some(b) = body {
-                    req = req.json(b);
-                }
-                let failure = match req.send().await {
+                let failure = match self.attempt(op, &method, endpoint, path, body).await {
+                    Attempt::Answer(status, text) => return Ok((status, text)),
                     // The budget, not Connect, cut this retry short: the previous attempt's
                     // failure is the one worth reporting.
-                    Err(e) if e.is_timeout() && self.budget.is_exhausted() && attempts > 1 => break,
-                    Err(e) => match CertProblem::of(&e) {
-                        Some(problem) => Failure::Certificate(problem),
-                        None => Failure::Transient(format!(
-                            "cannot reach {endpoint} ({})",
-                            self.redact(&chain(&e))
-                        )),
-                    },
-                    Ok(resp) => {
-                        let status = resp.status();
-                        // bytes → String without the copy `text()` makes (it decodes into a
-                        // new String): the ?expand list of a shared cluster can be MBs.
-                        let text = match resp.bytes().await {
-                            Ok(b) => String::from_utf8(Vec::from(b)).unwrap_or_else(|e| {
-                                String::from_utf8_lossy(e.as_bytes()).into_owned()
-                            }),
-                            Err(e) => {
-                                last = format!(
-                                    "{endpoint} broke off the answer ({})",
-                                    self.redact(&chain(&e))
-                                );
-                                retry_round = true;
-                                continue;
-                            }
-                        };
-                        if status.is_success() {
-                            return Ok((status, text));
-                        }
-                        self.classify(op, endpoint, status, &text)
-                    }
+                    Attempt::BudgetCut(_) if attempts > 1 => break,
+                    Attempt::BudgetCut(m) => Failure::Transient(m),
+                    Attempt::Failed(f) => f,
                 };
-                match failure {
-                    Failure::Final(e) => return Err(e),
-                    Failure::Transient(m) => {
-                        retry_round = true;
-                        last = m;
-                    }
-                    Failure::Unauthorized(m) => {
-                        retry_round = true;
-                        last = format!("{endpoint} answered 401 ({m})");
-                        last_unauthorized = Some(m);
-                    }
-                    Failure::Server(code, m) => {
-                        last = format!("{endpoint} answered {code} ({m})");
-                        last_server = Some((code, m));
-                    }
-                    Failure::Certificate(problem) => {
-                        last = format!("{endpoint} {problem}");
-                        last_certificate = Some((endpoint.clone(), problem));
-                    }
+                if let Failure::Final(e) = failure {
+                    return Err(e);
                 }
+                last = r.record(endpoint, failure);
+            }
+            if let Some(e) = r.final_error(op) {
+                return Err(e);
             }
             let exhausted =
                 self.budget.is_exhausted() || round + 1 == self.policy.max_rounds.max(1);
-            if !retry_round {
-                if let Some((endpoint, problem)) = last_certificate {
-                    return Err(ConnectError::Certificate {
-                        op: op.to_string(),
-                        endpoint,
-                        problem,
-                    });
-                }
-                if let Some((status, message)) = last_server {
-                    return Err(ConnectError::Http {
-                        op: op.to_string(),
-                        status,
-                        message,
-                    });
-                }
-            }
             if exhausted {
-                if let Some(message) = last_unauthorized {
+                if let Some(message) = r.unauthorized {
                     return Err(ConnectError::Unauthorized {
                         op: op.to_string(),
                         message,
@@ -178,6 +182,59 @@ impl ConnectClient {
             attempts,
             last,
         })
+    }
+
+    /// One request to one endpoint, its answer read whole and classified.
+    async fn attempt(
+        &self,
+        op: &str,
+        method: &Method,
+        endpoint: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Attempt {
+        let remaining = self.budget.remaining();
+        let mut req = self
+            .http
+            .request(method.clone(), format!("{endpoint}{path}"))
+            .timeout(self.policy.request_timeout.min(remaining))
+            .header(reqwest::header::ACCEPT, "application/json")
+            .basic_auth(&self.username, Some(self.password.expose()));
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = match req.send().await {
+            Ok(resp) => resp,
+            Err(e) => {
+                let unreachable =
+                    || format!("cannot reach {endpoint} ({})", self.redact(&chain(&e)));
+                if e.is_timeout() && self.budget.is_exhausted() {
+                    return Attempt::BudgetCut(unreachable());
+                }
+                return Attempt::Failed(match CertProblem::of(&e) {
+                    Some(problem) => Failure::Certificate(problem),
+                    None => Failure::Transient(unreachable()),
+                });
+            }
+        };
+        let status = resp.status();
+        // bytes → String without the copy `text()` makes (it decodes into a new String): the
+        // ?expand list of a shared cluster can be MBs.
+        let text = match resp.bytes().await {
+            Ok(b) => String::from_utf8(Vec::from(b))
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            Err(e) => {
+                return Attempt::Failed(Failure::Transient(format!(
+                    "{endpoint} broke off the answer ({})",
+                    self.redact(&chain(&e))
+                )))
+            }
+        };
+        if status.is_success() {
+            Attempt::Answer(status, text)
+        } else {
+            Attempt::Failed(self.classify(op, endpoint, status, &text))
+        }
     }
 
     fn classify(&self, op: &str, endpoint: &str, status: StatusCode, text: &str) -> Failure {
@@ -218,40 +275,4 @@ impl ConnectClient {
             }),
         }
     }
-}
-
-/// An error and its sources, joined with ": ".
-pub(super) fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = s.source();
-    }
-    out
-}
-
-fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_string()
-    } else {
-        format!("{}…", text.chars().take(max).collect::<String>())
-    }
-}
-
-/// Percent-encode one path segment (connector names, plugin classes).
-pub(super) fn seg(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
