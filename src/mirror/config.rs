@@ -144,33 +144,7 @@ impl MirrorConfig {
         let groups_exclude = string(map, "groups-exclude", d::GROUPS_EXCLUDE)?;
         check_list("groups-exclude", &groups_exclude, true)?;
 
-        let replication_policy =
-            match string(map, "replication-policy", d::REPLICATION_POLICY)?.as_str() {
-                "default" => ReplicationPolicy::Default,
-                "identity" => ReplicationPolicy::Identity,
-                other => {
-                    return Err(one_of(
-                        "replication-policy",
-                        other,
-                        &["default", "identity"],
-                    ))
-                }
-            };
-        let replication_separator = string(map, "replication-separator", d::REPLICATION_SEPARATOR)?;
-        if replication_separator.is_empty()
-            || replication_separator.len() > 8
-            || !replication_separator
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-        {
-            return Err(MirrorError::config(
-                "replication-separator",
-                format!(
-                    "'{replication_separator}' must be 1 to 8 characters valid in a topic name \
-                     (letters, digits, '.', '_' or '-'); the usual value is '.'"
-                ),
-            ));
-        }
+        let (replication_policy, replication_separator) = naming(map)?;
 
         let emit_checkpoints = boolean(map, "emit-checkpoints", true)?;
         let sync_group_offsets = boolean(map, "sync-group-offsets", true)?;
@@ -209,22 +183,7 @@ impl MirrorConfig {
                 "'0' is not a replication factor; use -1 for the brokers' default or a value ≥ 1",
             ));
         }
-        let secs = |key: &str, default: i64| int(map, key, default, 1, 86_400).map(|v| v as u64);
-        let intervals = Intervals {
-            refresh_topics: secs("refresh-topics-interval", d::REFRESH_TOPICS_INTERVAL)?,
-            sync_topic_configs: secs(
-                "sync-topic-configs-interval",
-                d::SYNC_TOPIC_CONFIGS_INTERVAL,
-            )?,
-            sync_topic_acls: secs("sync-topic-acls-interval", d::SYNC_TOPIC_ACLS_INTERVAL)?,
-            refresh_groups: secs("refresh-groups-interval", d::REFRESH_GROUPS_INTERVAL)?,
-            emit_checkpoints: secs("emit-checkpoints-interval", d::EMIT_CHECKPOINTS_INTERVAL)?,
-            sync_group_offsets: secs(
-                "sync-group-offsets-interval",
-                d::SYNC_GROUP_OFFSETS_INTERVAL,
-            )?,
-            emit_heartbeats: secs("emit-heartbeats-interval", d::EMIT_HEARTBEATS_INTERVAL)?,
-        };
+        let intervals = intervals(map)?;
         let extra_source = parse_extra(
             ExtraFor::Source,
             &string(map, ExtraFor::Source.option(), "")?,
@@ -260,6 +219,60 @@ impl MirrorConfig {
             extra_heartbeat,
         })
     }
+}
+
+/// `replication-policy` and `replication-separator`: how remote topics are named.
+fn naming(map: &Map<String, Value>) -> Result<(ReplicationPolicy, String), MirrorError> {
+    use defaults as d;
+    let replication_policy =
+        match string(map, "replication-policy", d::REPLICATION_POLICY)?.as_str() {
+            "default" => ReplicationPolicy::Default,
+            "identity" => ReplicationPolicy::Identity,
+            other => {
+                return Err(one_of(
+                    "replication-policy",
+                    other,
+                    &["default", "identity"],
+                ))
+            }
+        };
+    let replication_separator = string(map, "replication-separator", d::REPLICATION_SEPARATOR)?;
+    if replication_separator.is_empty()
+        || replication_separator.len() > 8
+        || !replication_separator
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    {
+        return Err(MirrorError::config(
+            "replication-separator",
+            format!(
+                "'{replication_separator}' must be 1 to 8 characters valid in a topic name \
+                     (letters, digits, '.', '_' or '-'); the usual value is '.'"
+            ),
+        ));
+    }
+    Ok((replication_policy, replication_separator))
+}
+
+/// The `*-interval` options, in seconds (1 to 86 400 each).
+fn intervals(map: &Map<String, Value>) -> Result<Intervals, MirrorError> {
+    use defaults as d;
+    let secs = |key: &str, default: i64| int(map, key, default, 1, 86_400).map(|v| v as u64);
+    Ok(Intervals {
+        refresh_topics: secs("refresh-topics-interval", d::REFRESH_TOPICS_INTERVAL)?,
+        sync_topic_configs: secs(
+            "sync-topic-configs-interval",
+            d::SYNC_TOPIC_CONFIGS_INTERVAL,
+        )?,
+        sync_topic_acls: secs("sync-topic-acls-interval", d::SYNC_TOPIC_ACLS_INTERVAL)?,
+        refresh_groups: secs("refresh-groups-interval", d::REFRESH_GROUPS_INTERVAL)?,
+        emit_checkpoints: secs("emit-checkpoints-interval", d::EMIT_CHECKPOINTS_INTERVAL)?,
+        sync_group_offsets: secs(
+            "sync-group-offsets-interval",
+            d::SYNC_GROUP_OFFSETS_INTERVAL,
+        )?,
+        emit_heartbeats: secs("emit-heartbeats-interval", d::EMIT_HEARTBEATS_INTERVAL)?,
+    })
 }
 
 fn one_of(option: &str, value: &str, allowed: &[&str]) -> MirrorError {

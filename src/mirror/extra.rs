@@ -75,19 +75,82 @@ pub fn parse_extra(which: ExtraFor, raw: &str) -> Result<BTreeMap<String, String
     Ok(out)
 }
 
+/// Keys that make a connector what it is (names, classes, filters): the charm owns them.
+const IDENTITY: &[&str] = &[
+    "name",
+    "connector.class",
+    "source.cluster.alias",
+    "target.cluster.alias",
+    "topics",
+    "topics.exclude",
+    "groups",
+    "groups.exclude",
+];
+
+/// Keys (and their sub-keys) that change where or how records are written.
+const RECORD_PATH: &[&str] = &[
+    "key.converter",
+    "value.converter",
+    "header.converter",
+    "offset-syncs.topic.location",
+    "enabled",
+    "emit.offset-syncs.enabled",
+    "transforms",
+    "predicates",
+];
+
+/// Keys that have a charm option of their own.
+const BY_OPTION: &[(&str, &str)] = &[
+    ("tasks.max", "tasks-max or checkpoint-tasks-max"),
+    ("replication.factor", "replication-factor"),
+    (
+        "offset-syncs.topic.replication.factor",
+        "replication-factor",
+    ),
+    ("checkpoints.topic.replication.factor", "replication-factor"),
+    ("heartbeats.topic.replication.factor", "replication-factor"),
+    ("refresh.topics.interval.seconds", "refresh-topics-interval"),
+    ("sync.topic.configs.enabled", "sync-topic-configs"),
+    (
+        "sync.topic.configs.interval.seconds",
+        "sync-topic-configs-interval",
+    ),
+    ("sync.topic.acls.enabled", "sync-topic-acls"),
+    (
+        "sync.topic.acls.interval.seconds",
+        "sync-topic-acls-interval",
+    ),
+    ("refresh.groups.interval.seconds", "refresh-groups-interval"),
+    ("emit.checkpoints.enabled", "emit-checkpoints"),
+    (
+        "emit.checkpoints.interval.seconds",
+        "emit-checkpoints-interval",
+    ),
+    ("sync.group.offsets.enabled", "sync-group-offsets"),
+    (
+        "sync.group.offsets.interval.seconds",
+        "sync-group-offsets-interval",
+    ),
+    (
+        "emit.heartbeats.interval.seconds",
+        "emit-heartbeats-interval",
+    ),
+    ("source.consumer.auto.offset.reset", "start-position"),
+];
+
+/// Keys MirrorMaker deprecated and Kafka 4.0 removed.
+const DEPRECATED: &[&str] = &[
+    "topics.blacklist",
+    "groups.blacklist",
+    "config.properties.blacklist",
+    "use.incremental.alter.configs",
+    "add.source.alias.to.metrics",
+    "auto.include.jmx.reporter",
+];
+
 /// Why `key` is refused, or None when it may be set.
 pub fn refusal(key: &str) -> Option<String> {
     let k = key.trim().to_ascii_lowercase();
-    const IDENTITY: &[&str] = &[
-        "name",
-        "connector.class",
-        "source.cluster.alias",
-        "target.cluster.alias",
-        "topics",
-        "topics.exclude",
-        "groups",
-        "groups.exclude",
-    ];
     if IDENTITY.contains(&k.as_str()) || k.starts_with("replication.policy.") {
         return Some(
             "it is part of the connector's identity or filters, which the charm owns".into(),
@@ -102,16 +165,6 @@ pub fn refusal(key: &str) -> Option<String> {
     {
         return Some("the charm sets cluster connections and security from the relations".into());
     }
-    const RECORD_PATH: &[&str] = &[
-        "key.converter",
-        "value.converter",
-        "header.converter",
-        "offset-syncs.topic.location",
-        "enabled",
-        "emit.offset-syncs.enabled",
-        "transforms",
-        "predicates",
-    ];
     if k.starts_with("producer.override.")
         || RECORD_PATH
             .iter()
@@ -121,54 +174,9 @@ pub fn refusal(key: &str) -> Option<String> {
             "it changes where or how records are written, which the charm must control".into(),
         );
     }
-    const BY_OPTION: &[(&str, &str)] = &[
-        ("tasks.max", "tasks-max or checkpoint-tasks-max"),
-        ("replication.factor", "replication-factor"),
-        (
-            "offset-syncs.topic.replication.factor",
-            "replication-factor",
-        ),
-        ("checkpoints.topic.replication.factor", "replication-factor"),
-        ("heartbeats.topic.replication.factor", "replication-factor"),
-        ("refresh.topics.interval.seconds", "refresh-topics-interval"),
-        ("sync.topic.configs.enabled", "sync-topic-configs"),
-        (
-            "sync.topic.configs.interval.seconds",
-            "sync-topic-configs-interval",
-        ),
-        ("sync.topic.acls.enabled", "sync-topic-acls"),
-        (
-            "sync.topic.acls.interval.seconds",
-            "sync-topic-acls-interval",
-        ),
-        ("refresh.groups.interval.seconds", "refresh-groups-interval"),
-        ("emit.checkpoints.enabled", "emit-checkpoints"),
-        (
-            "emit.checkpoints.interval.seconds",
-            "emit-checkpoints-interval",
-        ),
-        ("sync.group.offsets.enabled", "sync-group-offsets"),
-        (
-            "sync.group.offsets.interval.seconds",
-            "sync-group-offsets-interval",
-        ),
-        (
-            "emit.heartbeats.interval.seconds",
-            "emit-heartbeats-interval",
-        ),
-        ("source.consumer.auto.offset.reset", "start-position"),
-    ];
     if let Some((_, opt)) = BY_OPTION.iter().find(|(key, _)| *key == k) {
         return Some(format!("use the option '{opt}' instead"));
     }
-    const DEPRECATED: &[&str] = &[
-        "topics.blacklist",
-        "groups.blacklist",
-        "config.properties.blacklist",
-        "use.incremental.alter.configs",
-        "add.source.alias.to.metrics",
-        "auto.include.jmx.reporter",
-    ];
     if DEPRECATED.contains(&k.as_str()) {
         return Some("it is deprecated and removed in Kafka 4.0".into());
     }
