@@ -135,14 +135,7 @@ impl MirrorConfig {
     /// Parse and validate the `config-get --format=json` object.
     pub fn from_config_get(map: &Map<String, Value>) -> Result<MirrorConfig, MirrorError> {
         use defaults as d;
-        let topics = string(map, "topics", d::TOPICS)?;
-        check_list("topics", &topics, false)?;
-        let topics_exclude = string(map, "topics-exclude", d::TOPICS_EXCLUDE)?;
-        check_list("topics-exclude", &topics_exclude, true)?;
-        let groups = string(map, "groups", d::GROUPS)?;
-        check_list("groups", &groups, true)?;
-        let groups_exclude = string(map, "groups-exclude", d::GROUPS_EXCLUDE)?;
-        check_list("groups-exclude", &groups_exclude, true)?;
+        let [topics, topics_exclude, groups, groups_exclude] = filters(map)?;
 
         let (replication_policy, replication_separator) = naming(map)?;
 
@@ -219,6 +212,22 @@ impl MirrorConfig {
             extra_heartbeat,
         })
     }
+}
+
+/// `topics`, `topics-exclude`, `groups`, `groups-exclude`: checked Java regex lists.
+fn filters(map: &Map<String, Value>) -> Result<[String; 4], MirrorError> {
+    use defaults as d;
+    let list = |key: &str, default: &str, empty_ok: bool| -> Result<String, MirrorError> {
+        let value = string(map, key, default)?;
+        check_list(key, &value, empty_ok)?;
+        Ok(value)
+    };
+    Ok([
+        list("topics", d::TOPICS, false)?,
+        list("topics-exclude", d::TOPICS_EXCLUDE, true)?,
+        list("groups", d::GROUPS, true)?,
+        list("groups-exclude", d::GROUPS_EXCLUDE, true)?,
+    ])
 }
 
 /// `replication-policy` and `replication-separator`: how remote topics are named.
