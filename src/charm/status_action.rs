@@ -277,3 +277,24 @@ impl Report {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // proves the status action redacts a trace itself (belt and braces: run_pass redacted it
+    // already), keeping only the first line
+    #[test]
+    fn trace_lines_are_redacted_here_too() {
+        let secrets = [
+            Secret::new("pw-kafka-a-0001"),
+            Secret::new("pw-kafka-b-0002"),
+        ];
+        let trace = "org.apache.kafka.common.errors.SaslAuthenticationException: bad (pw-kafka-a-0001, pw-kafka-b-0002)\n\tat x";
+        assert_eq!(
+            trace_line(Some(trace), &secrets).as_deref(),
+            Some("org.apache.kafka.common.errors.SaslAuthenticationException: bad (<redacted>, <redacted>)")
+        );
+        assert_eq!(trace_line(None, &secrets), None);
+    }
+}
