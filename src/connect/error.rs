@@ -47,17 +47,6 @@ pub enum ConnectError {
     Decode { op: String, message: String },
 }
 
-impl ConnectError {
-    /// True when the condition is expected to clear by itself (rebalance, startup, outage,
-    /// credentials not yet loaded): report "waiting", not "blocked".
-    pub fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            ConnectError::GaveUp { .. } | ConnectError::Unauthorized { .. }
-        )
-    }
-}
-
 /// Why Connect's certificate did not verify, from rustls' verdict.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum CertProblem {
