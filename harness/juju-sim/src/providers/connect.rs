@@ -62,15 +62,8 @@ pub fn handle(model: &mut Model, dir: &Path, unit: &str, ev: &EventKind) -> Resu
     if let EventKind::RelationChanged { rel, .. } = ev {
         super::di0_snapshot(model, &app, *rel);
     }
-    for rid in super::relations_of(model, &app) {
-        let answered = model
-            .app(&app)?
-            .provider
-            .get(&rid)
-            .is_some_and(|p| p.answered);
-        if !answered && super::snapshot_has(model, &app, rid, "plugin-url") {
-            integration_requested(model, dir, unit, rid)?;
-        }
+    for rid in super::unanswered_requests(model, &app, "plugin-url")? {
+        integration_requested(model, dir, unit, rid)?;
     }
     if !matches!(
         ev,

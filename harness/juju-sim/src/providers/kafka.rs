@@ -386,15 +386,7 @@ pub fn handle_v0(model: &mut Model, dir: &Path, unit: &str, ev: &EventKind) -> R
         super::di0_snapshot(model, &app, *rel);
     }
     // `topic_requested` (fired when the diff saw `topic` added; deferred until the user exists).
-    for rid in super::relations_of(model, &app) {
-        let answered = model
-            .app(&app)?
-            .provider
-            .get(&rid)
-            .is_some_and(|p| p.answered);
-        if answered || !super::snapshot_has(model, &app, rid, "topic") {
-            continue;
-        }
+    for rid in super::unanswered_requests(model, &app, "topic")? {
         let Some((_, req)) = super::request(model, &app, rid) else {
             continue;
         };

@@ -199,6 +199,23 @@ pub(crate) fn relations_of(model: &Model, app: &str) -> Vec<u64> {
         .collect()
 }
 
+/// The live relations of `app` whose requirer has asked (its snapshotted request has `key`)
+/// and that this provider has not answered yet. Both DI0 providers' "requested" events.
+pub(crate) fn unanswered_requests(model: &Model, app: &str, key: &str) -> Result<Vec<u64>> {
+    let mut out = Vec::new();
+    for rid in relations_of(model, app) {
+        let answered = model
+            .app(app)?
+            .provider
+            .get(&rid)
+            .is_some_and(|p| p.answered);
+        if !answered && snapshot_has(model, app, rid, key) {
+            out.push(rid);
+        }
+    }
+    Ok(out)
+}
+
 /// True when `unit` has seen at least one remote unit join `rid` (ops' `relation.units`).
 pub(crate) fn has_remote_units(model: &Model, unit: &str, rid: u64) -> bool {
     model
