@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::e2e::{connect_get, connectors, wait_for, Sim, Stage, LIMIT};
+use common::e2e::{connect_get, connector_config, connectors, wait_for, Sim, Stage, LIMIT};
 use kafka_bed::tool::{compare_records, sample_records};
 use serde_json::Value;
 use std::time::Instant;
@@ -29,9 +29,9 @@ fn tick_until(sim: &Sim, want: &str, message: &str, exact: bool) -> Result<(), S
     }
 }
 
-/// The provider app databag of the relation between `mirrormaker:<endpoint>` and `provider`
-/// (juju-sim's `show-relation` JSON: `endpoints` [{app, endpoint}], `app_data` {app: bag}).
-fn provider_bag(sim: &Sim, endpoint: &str, provider: &str) -> serde_json::Map<String, Value> {
+/// The relation between `mirrormaker:<endpoint>` and `provider` in juju-sim's dump
+/// (`endpoints` [{app, endpoint}], `app_data` {app: bag}, `id`).
+fn relation(sim: &Sim, endpoint: &str, provider: &str) -> Value {
     let dump: Value = serde_json::from_str(&sim.run(&["dump"])).unwrap();
     let is_ours = |r: &&Value| {
         let eps = r["endpoints"].as_array().cloned().unwrap_or_default();
@@ -39,16 +39,25 @@ fn provider_bag(sim: &Sim, endpoint: &str, provider: &str) -> serde_json::Map<St
             .any(|e| e["app"] == APP && e["endpoint"] == endpoint)
             && eps.iter().any(|e| e["app"] == provider)
     };
-    let rel = match &dump["relations"] {
+    match &dump["relations"] {
         Value::Object(m) => m.values().find(is_ours).cloned(),
         Value::Array(a) => a.iter().find(is_ours).cloned(),
         _ => None,
     }
-    .unwrap_or_else(|| panic!("no {endpoint} relation with {provider}"));
-    rel["app_data"][provider]
+    .unwrap_or_else(|| panic!("no {endpoint} relation with {provider}"))
+}
+
+/// The provider's app databag of that relation.
+fn provider_bag(sim: &Sim, endpoint: &str, provider: &str) -> serde_json::Map<String, Value> {
+    relation(sim, endpoint, provider)["app_data"][provider]
         .as_object()
         .cloned()
         .unwrap_or_default()
+}
+
+/// The id of that relation.
+fn relation_id(sim: &Sim, endpoint: &str, provider: &str) -> String {
+    relation(sim, endpoint, provider)["id"].to_string()
 }
 
 /// RUNNING connectors of ours and their tasks, as Connect reports them.
@@ -166,6 +175,51 @@ fn connect_ca_over_certificate_transfer() {
     });
     let got3 = b.consume("kafka-a3.orders.tls", sent.len(), LIMIT).unwrap();
     compare_records(&sent, &got3).expect("the Kafka 3 source replicated exactly");
+
+    // Step 3b — kafka-a rotates our user's password (a new secret revision → secret-changed):
+    // the connectors move to the new password, and the records produced across the rotation
+    // all arrive, none twice.
+    let source = connectors(bed)
+        .into_iter()
+        .find(|n| n.starts_with("mirror_source_kafka-a_"))
+        .unwrap();
+    let jaas = |bed: &kafka_bed::Bed| {
+        connector_config(bed, &source)
+            .get("source.cluster.sasl.jaas.config")
+            .cloned()
+            .unwrap_or_default()
+    };
+    let old_jaas = jaas(bed);
+    let rotated_at = Instant::now();
+    sim.run(&[
+        "rotate-credentials",
+        "kafka-a",
+        &relation_id(sim, "source", "kafka-a"),
+    ]);
+    let mut sent = sent;
+    sent.extend(
+        a.produce("orders.tls", &sample_records(100, "rotation"))
+            .unwrap(),
+    );
+    wait_for("connectors on the new password", LIMIT, || {
+        tick_until(
+            sim,
+            "active",
+            "replicating kafka-a -> kafka-b, kafka-a3 -> kafka-b (6 connectors)",
+            true,
+        )?;
+        (jaas(bed) != old_jaas)
+            .then_some(())
+            .ok_or_else(|| "the source connector still has the old password".to_string())
+    });
+    let got = b.consume("kafka-a.orders.tls", sent.len(), LIMIT).unwrap();
+    compare_records(&sent, &got).expect("nothing lost or doubled across the rotation");
+    eprintln!(
+        "FIGURE: kafka-a password rotated: {:?} until active on the new password with every record of the rotation on kafka-b",
+        rotated_at.elapsed()
+    );
+    let got3 = b.consume("kafka-a3.orders.tls", sent.len(), LIMIT).unwrap();
+    compare_records(&sent, &got3).expect("the other source unaffected");
 
     // Step 4 — the target relation removed: every connector of ours is deleted (one rule for
     // relations that leave) and the status says so; records produced meanwhile wait on
