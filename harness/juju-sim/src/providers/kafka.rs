@@ -100,14 +100,7 @@ fn ensure_user(model: &mut Model, dir: &Path, unit: &str, rid: u64, req: &Bag) -
     let user = format!("relation-{rid}");
     let password = super::password_for(model, &app, rid)?;
     let backend = model.app(&app)?.backend.clone().unwrap_or(Value::Null);
-    let extra = provision_args(
-        &user,
-        &password,
-        req.get("extra-user-roles")
-            .map(String::as_str)
-            .unwrap_or(""),
-        req.get("topic").map(String::as_str).unwrap_or(""),
-    );
+    let extra = provision_args(&user, &password, req);
     if let Err(e) = super::provision(&backend, &extra) {
         super::provisioning_failed(model, dir, unit, rid, &user, e);
         return Ok(false);
@@ -454,7 +447,10 @@ fn update_client_data_v0(model: &mut Model, app: &str) -> Result<()> {
 }
 
 /// The provision program's extra arguments for Kafka.
-pub fn provision_args(user: &str, password: &str, roles: &str, topic: &str) -> Vec<String> {
+/// The backend program's arguments for `user`, with the roles and topic `req` asks for.
+pub fn provision_args(user: &str, password: &str, req: &Bag) -> Vec<String> {
+    let field = |k: &str| req.get(k).map(String::as_str).unwrap_or("");
+    let (roles, topic) = (field("extra-user-roles"), field("topic"));
     [
         "--user",
         user,

@@ -464,14 +464,7 @@ pub fn rotate(model: &mut Model, app: &str, rid: u64) -> Result<()> {
     let extra = match kind {
         SimKind::Kafka => {
             let (_, req) = request(model, app, rid).unwrap_or_default();
-            kafka::provision_args(
-                &user,
-                &password,
-                req.get("extra-user-roles")
-                    .map(String::as_str)
-                    .unwrap_or(""),
-                req.get("topic").map(String::as_str).unwrap_or(""),
-            )
+            kafka::provision_args(&user, &password, &req)
         }
         _ => vec![
             "--user".into(),
