@@ -170,6 +170,11 @@ pub enum Action {
     Create(Config),
     /// `PUT /connectors/<name>/config` (Connect answers 200).
     Update(Config),
+    /// `POST /connectors` with `initial_state: STOPPED`: exists, runs no task until resumed.
+    CreateStopped(Config),
+    /// Wait for `from` to be STOPPED, then copy its source offsets to this (STOPPED)
+    /// connector: `GET /connectors/<from>/offsets`, `PATCH /connectors/<name>/offsets`.
+    CarryOffsets { from: String },
     /// `DELETE /connectors/<name>` (404 = already done).
     Delete,
     /// `PUT /connectors/<name>/pause` (202; idempotent).
@@ -190,6 +195,8 @@ impl Action {
         match self {
             Action::Create(_) => '+',
             Action::Update(_) => '~',
+            Action::CreateStopped(_) => '+',
+            Action::CarryOffsets { .. } => '^',
             Action::Delete => '-',
             Action::Pause => '=',
             Action::Stop => '#',
@@ -202,6 +209,8 @@ impl Action {
         match self {
             Action::Create(_) => "create",
             Action::Update(_) => "update",
+            Action::CreateStopped(_) => "create-stopped",
+            Action::CarryOffsets { .. } => "carry-offsets",
             Action::Delete => "delete",
             Action::Pause => "pause",
             Action::Stop => "stop",
@@ -213,7 +222,7 @@ impl Action {
     /// The config a create or update PUTs (and so is validated first); `None` otherwise.
     pub fn config(&self) -> Option<&BTreeMap<String, String>> {
         match self {
-            Action::Create(c) | Action::Update(c) => Some(&c.0),
+            Action::Create(c) | Action::Update(c) | Action::CreateStopped(c) => Some(&c.0),
             _ => None,
         }
     }
@@ -244,6 +253,12 @@ pub enum Reason {
     OperatorRestart,
     /// It (or a task) is FAILED and the auto-restart backoff allows a restart now.
     AutoRestart,
+    /// `connect-client` was integrated again: the relation id in our names changed, so the
+    /// connector moves to its new name with its source offsets.
+    Renamed,
+    /// Ours under an earlier `connect-client` relation id (the peer data's ledger proves it):
+    /// stopped so its offsets can be carried, then deleted.
+    StaleRelation,
 }
 
 impl Reason {
@@ -258,6 +273,8 @@ impl Reason {
             Reason::OperatorResumed => "operator_resumed",
             Reason::OperatorRestart => "operator_restart",
             Reason::AutoRestart => "auto_restart",
+            Reason::Renamed => "renamed",
+            Reason::StaleRelation => "stale_relation",
         }
     }
 }
@@ -340,6 +357,9 @@ impl fmt::Display for Step {
                 show(&c.before),
                 show(&c.after)
             )?;
+        }
+        if let Action::CarryOffsets { from } = &self.action {
+            write!(f, "\n    offsets from {from}")?;
         }
         if let Action::Restart {
             include_tasks,
@@ -462,11 +482,7 @@ pub fn plan_with(
             changes: Vec::new(),
         })
         .collect();
-    // Reverse dependency order: unknown kinds and heartbeats first, sources last.
-    deletes.sort_by(|a, b| {
-        let rank = |k: Option<ConnectorKind>| k.map_or(0, |k| 3 - k as u8);
-        (rank(a.kind), &a.name).cmp(&(rank(b.kind), &b.name))
-    });
+    in_delete_order(&mut deletes);
     let states = requests::state_steps(desired, actual, owner, reqs);
     upserts.extend(states);
     upserts.extend(deletes);
@@ -474,6 +490,14 @@ pub fn plan_with(
         steps: upserts,
         hold: None,
     }
+}
+
+/// Reverse dependency order: unknown kinds and heartbeats first, sources last.
+fn in_delete_order(deletes: &mut [Step]) {
+    deletes.sort_by(|a, b| {
+        let rank = |k: Option<ConnectorKind>| k.map_or(0, |k| 3 - k as u8);
+        (rank(a.kind), &a.name).cmp(&(rank(b.kind), &b.name))
+    });
 }
 
 /// Changed keys between the stored config (minus `name`) and the desired one, masked.
@@ -510,6 +534,15 @@ pub fn apply_to(plan: &Plan, actual: &mut Actual) {
                 let entry = actual.connectors.entry(step.name.clone()).or_default();
                 entry.config = config;
             }
+            Action::CreateStopped(c) => {
+                let mut config = c.0.clone();
+                config.insert("name".into(), step.name.clone());
+                let entry = actual.connectors.entry(step.name.clone()).or_default();
+                entry.config = config;
+                entry.state = Some(RunState::Stopped);
+                entry.tasks.clear();
+            }
+            Action::CarryOffsets { .. } => {}
             Action::Delete => {
                 actual.connectors.remove(&step.name);
             }
@@ -556,7 +589,9 @@ pub fn apply_to(plan: &Plan, actual: &mut Actual) {
     }
 }
 
+mod carry;
 mod requests;
+pub use carry::plan_carrying;
 pub use requests::{Intent, Requests, RestartRequest};
 
 #[cfg(test)]

@@ -44,6 +44,8 @@ pub(super) fn apply(
                 only_failed,
             } => api.restart(&step.name, *include_tasks, *only_failed),
             Action::Create(config) | Action::Update(config) => api.put(&step.name, &config.0),
+            Action::CreateStopped(config) => api.create_stopped(&step.name, &config.0),
+            Action::CarryOffsets { from } => carry(api, from, &step.name),
         };
         match result {
             Ok(()) => done.push(format!(
@@ -59,6 +61,28 @@ pub(super) fn apply(
         }
     }
     Ok(done)
+}
+
+/// Copies `from`'s source offsets to `to`. When Connect refuses the offsets calls for good
+/// (a worker older than 3.6 has no `PATCH …/offsets`), the hand-over goes on without them:
+/// MirrorMaker then re-copies from `source.consumer.auto.offset.reset` — duplicates on the
+/// target rather than a connector left stopped. Anything transient stops the apply; the next
+/// hook carries on from the same state.
+fn carry(api: &dyn ConnectApi, from: &str, to: &str) -> Result<(), ConnectFailure> {
+    match api.carry_offsets(from, to) {
+        Ok(n) => {
+            tracing::info!("carried the offsets of {n} partition(s) from {from} to {to}");
+            Ok(())
+        }
+        Err(e) if e.kind == FailureKind::Invalid => {
+            tracing::warn!(
+                "offsets of {from} not carried to {to} ({e}); MirrorMaker copies those \
+                 partitions again from source.consumer.auto.offset.reset"
+            );
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// A failed call blocks when retrying the same request cannot help (refused credentials, a

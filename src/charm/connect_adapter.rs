@@ -74,6 +74,31 @@ fn to_actual(listing: Listing) -> Actual {
     Actual { connectors }
 }
 
+/// How long a carry waits for the old connector's tasks to stop (and commit their last
+/// offsets): a stop takes one rebalance, a few seconds on a healthy group. The hook's budget
+/// bounds it too; when it runs out the next hook carries on from the same state.
+const STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Polls `GET …/status` until `name` is STOPPED with no tasks left.
+async fn wait_stopped(client: &ConnectClient, name: &str) -> Result<(), ConnectFailure> {
+    let until = std::time::Instant::now() + STOP_WAIT.min(client.budget().remaining());
+    loop {
+        let st = client.status(name).await.map_err(failure)?;
+        if st
+            .as_ref()
+            .is_some_and(|s| s.connector.state == "STOPPED" && s.tasks.is_empty())
+        {
+            return Ok(());
+        }
+        if std::time::Instant::now() >= until {
+            return Err(ConnectFailure::unavailable(format!(
+                "{name} has not stopped yet; its offsets are carried over at the next hook"
+            )));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}
+
 /// The secret values of a connector config, so that an error echoing them is redacted.
 fn secrets_of(config: &BTreeMap<String, String>) -> Vec<Secret> {
     config
@@ -133,6 +158,29 @@ impl ConnectApi for RealConnect {
 
     fn resume(&self, name: &str) -> Result<(), ConnectFailure> {
         self.rt.block_on(self.client.resume(name)).map_err(failure)
+    }
+
+    fn create_stopped(
+        &self,
+        name: &str,
+        config: &BTreeMap<String, String>,
+    ) -> Result<(), ConnectFailure> {
+        let client = self.client.clone().redacting(secrets_of(config));
+        self.rt
+            .block_on(client.create_stopped(name, config))
+            .map_err(failure)
+    }
+
+    fn carry_offsets(&self, from: &str, to: &str) -> Result<usize, ConnectFailure> {
+        self.rt.block_on(async {
+            wait_stopped(&self.client, from).await?;
+            let offsets = self.client.offsets(from).await.map_err(failure)?;
+            self.client
+                .alter_offsets(to, &offsets)
+                .await
+                .map_err(failure)?;
+            Ok(offsets.offsets.len())
+        })
     }
 
     fn restart(

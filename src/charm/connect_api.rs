@@ -66,6 +66,17 @@ pub trait ConnectApi {
     fn pause(&self, name: &str) -> Result<(), ConnectFailure>;
     /// `PUT …/stop` (Connect 3.5+; keeps offsets; idempotent).
     fn stop(&self, name: &str) -> Result<(), ConnectFailure>;
+    /// `POST /connectors` with `initial_state: STOPPED` (Connect 3.7+): the connector exists
+    /// and runs no task until resumed.
+    fn create_stopped(
+        &self,
+        name: &str,
+        config: &BTreeMap<String, String>,
+    ) -> Result<(), ConnectFailure>;
+    /// Waits (bounded) until `from` is STOPPED with no tasks, so its last offsets are
+    /// committed, then copies its source offsets to `to` (STOPPED). Returns how many
+    /// partitions were copied (KIP-875, Connect 3.6+).
+    fn carry_offsets(&self, from: &str, to: &str) -> Result<usize, ConnectFailure>;
     /// `PUT …/resume` (PAUSED or STOPPED → RUNNING).
     fn resume(&self, name: &str) -> Result<(), ConnectFailure>;
     /// `POST …/restart?includeTasks=&onlyFailed=`.

@@ -15,6 +15,7 @@ pub mod connect_api;
 pub mod decide;
 mod gate;
 pub mod heal;
+pub mod ledger;
 pub mod observe;
 pub mod peer;
 mod publish;
@@ -23,7 +24,7 @@ pub mod workload_status;
 
 use crate::juju::{Event, EventKind, HookTools, Status, StatusKind, ToolError};
 use crate::mirror::DesiredConnector;
-use crate::plan::{plan_with, Action, Actual, HoldReason, Plan, Requests};
+use crate::plan::{plan_carrying, plan_with, Action, Actual, HoldReason, Plan, Requests};
 use apply::apply;
 pub use connect_api::{ConnectApi, ConnectFactory, ConnectFailure, FailureKind};
 use decide::decide;
@@ -147,11 +148,12 @@ pub fn run_at(
     now: u64,
 ) -> Result<(), CharmError> {
     tracing::debug!(unit = %event.unit, "running {}", event.name());
-    let snapshot = observe(event, tools, now)?;
+    let mut snapshot = observe(event, tools, now)?;
     match &event.kind {
         EventKind::Action(name) => actions::run(name, &snapshot, tools, connect),
         _ => {
             publish::publish(tools, &snapshot)?;
+            ledger::record(tools, &mut snapshot)?;
             let outcome = run_pass(&snapshot, connect, &Pass::hook(snapshot.leader));
             finish(&snapshot, tools, &outcome, None)
         }
@@ -201,9 +203,11 @@ pub fn run_pass(s: &Snapshot, connect: ConnectFactory, pass: &Pass) -> Outcome {
     };
     let secrets = status_action::known_secrets(s);
     // Only our connectors matter (plan never touches others), and naming the desired ones
-    // lets the client read Connect once in the steady state.
+    // lets the client read Connect once in the steady state. Names under an earlier
+    // connect-client relation id are ours too when the ledger holds that id.
+    let stale = ledger::stale_owners(s);
     let expected: Vec<&str> = ready.desired.iter().map(|d| d.name.as_str()).collect();
-    let ours = |n: &str| ready.owner.owns(n);
+    let ours = |n: &str| ready.owner.owns(n) || stale.iter().any(|o| o.owns(n));
     let read = || {
         api.list_for(&expected, &ours)
             .map(|a| redacted(a, &secrets))
@@ -227,10 +231,12 @@ pub fn run_pass(s: &Snapshot, connect: ConnectFactory, pass: &Pass) -> Outcome {
         now: s.now,
         policy: ready.policy,
     });
-    let the_plan = plan_with(
+    let plannable = without_held_predecessors(&decision.plannable, &ready, &stale);
+    let the_plan = plan_carrying(
         &ready.desired,
-        &decision.plannable,
+        &plannable,
         &ready.owner,
+        &stale,
         &decision.requests,
     );
     let mut outcome = Outcome::planned(&ready, &decision);
@@ -254,6 +260,22 @@ pub fn run_pass(s: &Snapshot, connect: ConnectFactory, pass: &Pass) -> Outcome {
             }
         }
     }
+    if pass.write && outcome.apply_error.is_none() && !stale.is_empty() {
+        let rest = plan_carrying(
+            &ready.desired,
+            &actual,
+            &ready.owner,
+            &stale,
+            &Requests::default(),
+        );
+        if let (true, Some(p), Some(rid)) = (
+            ledger::handed_over(&rest),
+            outcome.peer.as_mut(),
+            ledger::current(s),
+        ) {
+            ledger::forget_stale(p, rid);
+        }
+    }
     actual.connectors.retain(|n, _| ready.owner.owns(n));
     outcome.status = outcome
         .apply_error
@@ -262,6 +284,23 @@ pub fn run_pass(s: &Snapshot, connect: ConnectFactory, pass: &Pass) -> Outcome {
     outcome.plan = Some(the_plan);
     outcome.actual = Some(actual);
     outcome
+}
+
+/// `actual` without the stale names of held connectors: a source whose relation is there but
+/// incomplete keeps its old set until it can be handed over.
+fn without_held_predecessors(
+    actual: &Actual,
+    ready: &gate::Ready,
+    stale: &[crate::mirror::Owner],
+) -> Actual {
+    let mut a = actual.clone();
+    a.connectors.retain(|n, _| {
+        !stale.iter().any(|o| {
+            o.renamed(n, &ready.owner)
+                .is_some_and(|now| ready.held.contains(&now))
+        })
+    });
+    a
 }
 
 /// The status from Connect's view after the pass (worst state wins).

@@ -11,7 +11,7 @@ use super::heal::Record;
 use crate::juju::{Databag, HookTools, RelationRef, ToolError};
 use crate::plan::Intent;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The peer relation's endpoint (metadata.yaml `peers`).
 pub const PEER_ENDPOINT: &str = "peer";
@@ -24,6 +24,11 @@ pub const SINCE_KEY: &str = "first-seen";
 /// Epoch seconds of the last pass that changed Kafka Connect, as a JSON number. Written only
 /// then: a steady hook writes no relation data (each write wakes every other unit).
 pub const LAST_CHANGE_KEY: &str = "last-change";
+/// `[<connect-client relation id>, …]`: every relation id under which this application has
+/// run connectors — the ledger that proves a name with an earlier relation id is ours (see
+/// `ledger`). Written when a new `connect-client` relation appears and when an old id's
+/// connectors are all gone.
+pub const LEDGER_KEY: &str = "connect-relations";
 
 /// Since when a connector has been in one waiting condition (e.g. `UNASSIGNED`, `no-tasks`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +44,7 @@ pub struct PeerState {
     pub restarts: BTreeMap<String, Record>,
     pub since: BTreeMap<String, Since>,
     pub last_change: Option<u64>,
+    pub connect_relations: BTreeSet<u64>,
 }
 
 /// The peer relation and what it holds.
@@ -65,6 +71,7 @@ impl PeerState {
             restarts: decode(bag, RESTARTS_KEY),
             since: decode(bag, SINCE_KEY),
             last_change: decode(bag, LAST_CHANGE_KEY),
+            connect_relations: decode(bag, LEDGER_KEY),
         }
     }
 
@@ -93,6 +100,10 @@ impl PeerState {
             (
                 LAST_CHANGE_KEY.to_string(),
                 enc(self.last_change.is_none(), &self.last_change),
+            ),
+            (
+                LEDGER_KEY.to_string(),
+                enc(self.connect_relations.is_empty(), &self.connect_relations),
             ),
         ])
     }
@@ -161,7 +172,9 @@ mod tests {
             },
         );
         s.last_change = Some(42);
+        s.connect_relations = BTreeSet::from([9, 5]);
         let bag = s.to_databag();
+        assert_eq!(bag[LEDGER_KEY], "[5,9]");
         assert_eq!(bag[INTENT_KEY], r#"{"mirror_source_a":"paused"}"#);
         assert_eq!(
             bag[RESTARTS_KEY],

@@ -17,6 +17,7 @@
 mod client;
 pub mod entities;
 mod error;
+mod offsets;
 mod text;
 mod tls;
 pub mod trace;
@@ -30,6 +31,7 @@ pub use entities::{
     ConnectorTaskId, ErrorBody, Expanded, PluginInfo, ServerInfo, StateInfo, TaskStateInfo,
 };
 pub use error::{CertProblem, ConnectError};
+pub use offsets::{ConnectorOffsets, PartitionOffset};
 
 #[cfg(test)]
 mod tests;

@@ -109,6 +109,12 @@ impl Owner {
         &self.suffix
     }
 
+    /// `name` (ours) under `to`'s suffix: the same connector under another relation id.
+    pub fn renamed(&self, name: &str, to: &Owner) -> Option<String> {
+        self.owns(name)
+            .then(|| format!("{}{}", &name[..name.len() - self.suffix.len()], to.suffix))
+    }
+
     /// True iff `name` is `mirror_<something>` ending in our suffix.
     pub fn owns(&self, name: &str) -> bool {
         name.len() > NAME_PREFIX.len() + self.suffix.len()

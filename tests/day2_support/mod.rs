@@ -26,6 +26,9 @@ pub struct Connect {
     pub down: bool,
     /// A restart leaves FAILED things FAILED (the failure comes straight back).
     pub sticky_failure: bool,
+    /// Source offsets by connector name, as Connect's offsets topic keeps them: they outlive
+    /// a deleted connector (one number stands for MirrorMaker's position).
+    pub offsets: BTreeMap<String, u64>,
 }
 
 #[derive(Clone, Default)]
@@ -126,6 +129,40 @@ impl ConnectApi for FakeConnect {
     }
     fn pause(&self, name: &str) -> Result<(), ConnectFailure> {
         self.set_state(name, "PAUSE", "PAUSED")
+    }
+    fn create_stopped(
+        &self,
+        name: &str,
+        config: &BTreeMap<String, String>,
+    ) -> Result<(), ConnectFailure> {
+        self.check()?;
+        let mut c = self.0.borrow_mut();
+        c.writes.push(format!("CREATE-STOPPED {name}"));
+        let mut stored = config.clone();
+        stored.insert("name".into(), name.into());
+        let entry = c.actual.connectors.entry(name.to_string()).or_default();
+        entry.config = stored;
+        entry.state = Some(RunState::Stopped);
+        entry.tasks.clear();
+        Ok(())
+    }
+    fn carry_offsets(&self, from: &str, to: &str) -> Result<usize, ConnectFailure> {
+        self.check()?;
+        let mut c = self.0.borrow_mut();
+        let stopped = |n: &str| {
+            c.actual.connectors.get(n).and_then(|x| x.state.clone()) == Some(RunState::Stopped)
+        };
+        if !stopped(from) || !stopped(to) {
+            return Err(ConnectFailure::unavailable(format!(
+                "{from} or {to} is not STOPPED"
+            )));
+        }
+        c.writes.push(format!("CARRY {from} -> {to}"));
+        let Some(at) = c.offsets.get(from).copied() else {
+            return Ok(0);
+        };
+        c.offsets.insert(to.to_string(), at);
+        Ok(1)
     }
     fn stop(&self, name: &str) -> Result<(), ConnectFailure> {
         self.set_state(name, "STOP", "STOPPED")
