@@ -26,7 +26,17 @@ pub fn run_from_env() -> i32 {
             return 2;
         }
     };
-    match charm::run(&event, &tools, &charm::connect_adapter::factory) {
+    let charm_dir = std::env::var_os("JUJU_CHARM_DIR").map(std::path::PathBuf::from);
+    let fresh_leader = matches!(event.kind, juju::EventKind::LeaderElected);
+    let cached = juju::cache::CachedTools::new(
+        &tools,
+        charm::peer::PEER_ENDPOINT,
+        charm_dir.as_deref(),
+        fresh_leader,
+    );
+    let result = charm::run(&event, &cached, &charm::connect_adapter::factory);
+    cached.finish(result.is_ok());
+    match result {
         Ok(()) => 0,
         Err(e) => {
             tracing::error!("{} failed: {e:#}", event.name());

@@ -400,23 +400,10 @@ fn replication_end_to_end() {
 
     // Step 5b — removing the connect-client relation: Charmed Kafka Connect deletes our
     // connectors (suffix `_r<id>_<model uuid>`) and the charm does not re-create them.
-    let connect_rel = {
-        let s = sim.status();
-        s["relations"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| {
-                r["endpoints"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|e| e == "mirrormaker:connect-client")
-            })
-            .map(|r| r["id"].to_string())
-            .expect("connect-client relation")
-    };
-    sim.run(&["remove-relation", &connect_rel]);
+    a.create_topic("orders.re", 2, 1, &[]).unwrap();
+    let mut re = a.produce("orders.re", &sample_records(300, "re1")).unwrap();
+    b.consume("kafka-a.orders.re", re.len(), LIMIT).unwrap();
+    sim.run(&["remove-relation", &connect_client_relation(sim)]);
     sim.run(&["update-status"]);
     let left = connectors(bed);
     assert_eq!(
@@ -431,6 +418,86 @@ fn replication_end_to_end() {
             "missing relation(s): connect-client (juju integrate)".into()
         )
     );
+
+    // Step 5c — connect-client integrated again: a new relation id, so new connector names.
+    // The old set is gone (Charmed Kafka Connect deleted it) but its source offsets are still
+    // in Connect's offsets topic: the charm reads them back through a STOPPED connector under
+    // the old name and carries them to the new one. Records produced meanwhile arrive once.
+    re.extend(a.produce("orders.re", &sample_records(200, "re2")).unwrap());
+    let mark = bed.connect_requests_mark().unwrap();
+    let (hooks, t) = (sim.hook_count(), Instant::now());
+    sim.run(&["integrate", "mirrormaker:connect-client", "kafka-connect"]);
+    wait_for("active on the new relation", LIMIT, || {
+        tick_until(
+            sim,
+            "active",
+            "replicating kafka-a -> kafka-b (3 connectors)",
+        )
+    });
+    compare_records(
+        &re,
+        &b.consume("kafka-a.orders.re", re.len(), LIMIT).unwrap(),
+    )
+    .expect("carried over: nothing lost, nothing twice");
+    let writes = tally(&bed.connect_requests_since(&mark).unwrap());
+    eprintln!(
+        "FIGURE: connect-client integrated again (old set deleted by the provider): {:?} to every record on kafka-b, {} hooks, Connect {writes:?}, 0 lost, 0 duplicated of {} records",
+        t.elapsed(),
+        sim.hook_count() - hooks,
+        re.len()
+    );
+    let ours = || -> Vec<String> {
+        connectors(bed)
+            .into_iter()
+            .filter(|n| n.starts_with("mirror_"))
+            .collect()
+    };
+    let now = ours();
+    assert_eq!(now.len(), 3, "one set, no stale one: {now:?}");
+
+    // Step 5d — the same when the provider did NOT clean up (its clean-up failed: wrong admin
+    // password in its backend): the old set keeps replicating until the new relation comes;
+    // then it is stopped, its offsets carried, and it is deleted — one set, nothing twice.
+    let connect_backend = backend("kafka-connect");
+    let mut no_cleanup: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&connect_backend).unwrap()).unwrap();
+    no_cleanup["admin_password"] = "wrong".into();
+    let no_cleanup_file = format!("{connect_backend}.no-cleanup.json");
+    std::fs::write(&no_cleanup_file, no_cleanup.to_string()).unwrap();
+    sim.run(&["set-backend", "kafka-connect", &no_cleanup_file]);
+    sim.run(&["remove-relation", &connect_client_relation(sim)]);
+    assert_eq!(ours(), now, "the provider left the old set running");
+    re.extend(a.produce("orders.re", &sample_records(200, "re3")).unwrap());
+    let mark = bed.connect_requests_mark().unwrap();
+    let (hooks, t) = (sim.hook_count(), Instant::now());
+    sim.run(&["integrate", "mirrormaker:connect-client", "kafka-connect"]);
+    wait_for("active after the hand-over", LIMIT, || {
+        tick_until(
+            sim,
+            "active",
+            "replicating kafka-a -> kafka-b (3 connectors)",
+        )
+    });
+    re.extend(a.produce("orders.re", &sample_records(100, "re4")).unwrap());
+    compare_records(
+        &re,
+        &b.consume("kafka-a.orders.re", re.len(), LIMIT).unwrap(),
+    )
+    .expect("handed over: nothing lost, nothing twice");
+    let after = ours();
+    assert_eq!(after.len(), 3, "{after:?}");
+    assert!(
+        after.iter().all(|n| !now.contains(n)),
+        "old set deleted: {after:?}"
+    );
+    let writes = tally(&bed.connect_requests_since(&mark).unwrap());
+    eprintln!(
+        "FIGURE: connect-client integrated again (old set still running): {:?} to active, {} hooks, Connect {writes:?}, 0 lost, 0 duplicated of {} records",
+        t.elapsed(),
+        sim.hook_count() - hooks,
+        re.len()
+    );
+    sim.run(&["set-backend", "kafka-connect", &connect_backend]);
 
     // Step 6 — no password (every "password" field of every secret in the model) reached a
     // status, the debug log or the status action's output.
@@ -452,6 +519,24 @@ fn replication_end_to_end() {
     }
 
     stage.passed();
+}
+
+/// The id of our connect-client relation, as `juju-sim remove-relation` takes it.
+fn connect_client_relation(sim: &Sim) -> String {
+    let s = sim.status();
+    s["relations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| {
+            r["endpoints"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e == "mirrormaker:connect-client")
+        })
+        .map(|r| r["id"].to_string())
+        .expect("connect-client relation")
 }
 
 /// Every string value under a key named `password`, anywhere in `v`.

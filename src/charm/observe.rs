@@ -115,7 +115,11 @@ pub fn observe(event: &Event, tools: &dyn HookTools, now: u64) -> Result<Snapsho
             connect = Some(connect_client::read(tools, &rel, &app)?);
         }
     }
-    let ca_bundles = read_ca_bundles(tools, event)?;
+    let ca_bundles = if needs_cas(event, &sources, target.as_ref(), connect.as_ref()) {
+        read_ca_bundles(tools, event)?
+    } else {
+        Vec::new()
+    };
     Ok(Snapshot {
         leader,
         app: event.app.clone(),
@@ -130,6 +134,30 @@ pub fn observe(event: &Event, tools: &dyn HookTools, now: u64) -> Result<Snapsho
         connect,
         ca_bundles,
     })
+}
+
+/// True when a `receive-ca-cert` CA may be needed: Kafka Connect serves https, a Kafka
+/// cluster has TLS without sending its CA, or the hook is about that relation (so the leader
+/// answers a new one at once). A plain-text deployment spares the reads.
+fn needs_cas(
+    event: &Event,
+    sources: &[Related<KafkaData>],
+    target: Option<&Related<KafkaData>>,
+    connect: Option<&Related<ConnectData>>,
+) -> bool {
+    let about_it = event
+        .relation
+        .as_ref()
+        .is_some_and(|r| r.relation.endpoint == CA_ENDPOINT);
+    let kafka_without_ca = sources
+        .iter()
+        .chain(target)
+        .filter_map(|r| r.data.as_ref().ok())
+        .any(|k| k.tls && k.ca_pem.is_none());
+    let https = connect
+        .and_then(|c| c.data.as_ref().ok())
+        .is_some_and(|c| c.endpoints.iter().any(|e| !e.starts_with("http://")));
+    about_it || kafka_without_ca || https
 }
 
 /// The CAs of every live `receive-ca-cert` relation. What a provider sent but we refuse is

@@ -75,6 +75,11 @@ impl MemoryTools {
         self.0.into_inner()
     }
 
+    /// Changes the world between two calls (e.g. leadership moves).
+    pub fn state_mut(&self) -> std::cell::RefMut<'_, State> {
+        self.0.borrow_mut()
+    }
+
     pub fn state(&self) -> std::cell::Ref<'_, State> {
         self.0.borrow()
     }
