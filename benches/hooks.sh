@@ -3,7 +3,7 @@
 #
 #   benches/hooks.sh [--connect mock|real|both] [--runs N] [--tool-runs N] [--foreign N]
 #                    [--relation-runs N] [--sources N] [--out DIR] [--charm FILE.charm]
-#                    [--binary FILE]
+#                    [--binary FILE] [--units N]
 #
 # --charm measures an existing .charm (e.g. one packed from an older commit) instead of packing;
 # --binary replaces bin/mirrormaker-integrator in the deployed unit (to measure a candidate
@@ -22,6 +22,11 @@
 # request, so Connect requests per hook are exact there; against the real worker they are
 # counted from Connect's own request log.
 #
+# --units N (default 3) deploys N units of our app; every unit's dispatch goes through hookstat,
+# and a "scale" measurement runs ONE `juju-sim update-status` tick on the converged model and
+# records every hook of our units it caused (hooks per unit, relation-set calls, hook-tool
+# calls per hook) and the Connect writes in it — the follower storm, if any, shows here.
+#
 # Output: DIR/report.md (tables) and the raw JSON lines. Noisy machine: load average is
 # recorded; read the median and the spread, not single runs.
 set -euo pipefail
@@ -36,6 +41,7 @@ SOURCES=1
 OUT="$ROOT/target/bench-hooks"
 CHARM=""
 BINARY=""
+UNITS=3
 while [ $# -gt 0 ]; do
   case "$1" in
     --connect) CONNECT="$2"; shift 2 ;;
@@ -45,6 +51,7 @@ while [ $# -gt 0 ]; do
     --foreign) FOREIGN="$2"; shift 2 ;;
     --sources) SOURCES="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
+    --units) UNITS="$2"; shift 2 ;;
     --binary) BINARY="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; shift 2 ;;
     --charm) CHARM="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
@@ -86,15 +93,29 @@ wait_active() {
   return 1
 }
 
-# Point our unit's dispatch at hookstat (the deployed copy only; the .charm is untouched).
+# Point our units' dispatch at hookstat (the deployed copies only; the .charm is untouched).
+# A unit's hooks are recorded only while HOOKSTAT_OUT is set.
 instrument() {
-  local d="$MODEL/units/mirrormaker-0/charm/dispatch"
-  cat >"$d" <<EOF
+  local u d
+  for u in "$MODEL"/units/mirrormaker-*; do
+    d="$u/charm/dispatch"
+    cat >"$d" <<EOF
 #!/bin/sh
+[ -n "\$HOOKSTAT_OUT" ] || exec ./bin/mirrormaker-integrator
 JUJU_DISPATCH_PATH="\${JUJU_DISPATCH_PATH:-\$0}" exec "$HOOKSTAT" ./bin/mirrormaker-integrator
 EOF
-  chmod 0755 "$d"
-  if [ -n "$BINARY" ]; then cp "$BINARY" "$MODEL/units/mirrormaker-0/charm/bin/mirrormaker-integrator"; fi
+    chmod 0755 "$d"
+    if [ -n "$BINARY" ]; then cp "$BINARY" "$u/charm/bin/mirrormaker-integrator"; fi
+  done
+}
+
+# One update-status tick on the converged model with every unit instrumented: every hook of
+# our units it causes, with tool names (scale.jsonl), and the Connect requests meanwhile.
+scale_tick() {
+  export HOOKSTAT_TOOLS=1 HOOKSTAT_OUT="$RUN/scale.jsonl"
+  : >"$HOOKSTAT_OUT"
+  sim update-status
+  unset HOOKSTAT_OUT HOOKSTAT_TOOLS
 }
 
 # scenario NAME RUNS [tools]
@@ -145,7 +166,7 @@ run_backend() {
     sim deploy --sim kafka kafka-s1 --backend "$backends/kafka-a.json"
   fi
   sim deploy --sim kafka-connect kafka-connect --backend "$backends/kafka-connect.json"
-  sim deploy "$CHARM" mirrormaker
+  sim deploy "$CHARM" mirrormaker -n "$UNITS"
   instrument
   sim integrate mirrormaker:target kafka-t
   for s in $(seq 1 "$SOURCES"); do
@@ -154,7 +175,11 @@ run_backend() {
   done
   sim integrate mirrormaker:connect-client kafka-connect
   wait_active
-  { echo "### Connect = $backend (foreign connectors: $FOREIGN, sources: $SOURCES)"; machine; } >"$RUN/machine.md"
+  { echo "### Connect = $backend (foreign connectors: $FOREIGN, sources: $SOURCES, units: $UNITS)"; machine; } >"$RUN/machine.md"
+  # Settle (the first ticks after convergence may still record waiting conditions), then tick.
+  sim update-status; sim update-status
+  echo "== $backend: one steady tick with $UNITS units" >&2
+  scale_tick
   for sc in steady config relation; do
     local n="$RUNS" nt="$TOOL_RUNS"
     if [ "$sc" = relation ] && [ -n "$REL_RUNS" ]; then n="$REL_RUNS"; nt=$(( REL_RUNS < TOOL_RUNS ? REL_RUNS : TOOL_RUNS )); fi

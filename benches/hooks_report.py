@@ -51,6 +51,8 @@ def creates(reqs, r, slack):
 
 
 def pick(rows, sc, hook, reqs, slack):
+    # the scenarios measure the leader (mirrormaker/0); followers are in the scale table
+    rows = [r for r in rows if r.get("unit", "mirrormaker/0") == "mirrormaker/0"]
     if sc != "relation":
         return [r for r in rows if r["hook"] == hook]
     # the connect-client hook that created the connectors (not the -departed that re-creates
@@ -132,6 +134,22 @@ for backend in ("mock", "real"):
             f"| {med(hwm):.0f} / {max(hwm)} | {max(r['tool_maxrss_kb'] for r in rows)} |"
         )
     print()
+
+    scale = load(os.path.join(run, "scale.jsonl"))
+    if scale:
+        per_unit = Counter(r["unit"] for r in scale)
+        rel_set = sum(r.get("tool_names", {}).get("relation-set", 0) for r in scale)
+        writes = [q for r in scale for q in in_window(reqs, r, slack) if q[1] != "GET"]
+        print("One steady `update-status` tick, every unit of ours instrumented:")
+        print()
+        print("| unit | hook | hook-tool calls | calls by tool |")
+        print("|---|---|---|---|")
+        for r in sorted(scale, key=lambda r: r["unit"]):
+            names = ", ".join(f"{k} {v}" for k, v in r["tool_names"].items())
+            print(f"| {r['unit']} | `{r['hook']}` | {r['tools']} | {names} |")
+        print()
+        print(f"- hooks per unit: {dict(sorted(per_unit.items()))}; relation-set calls: {rel_set}; Connect writes: {len(writes)}")
+        print()
 
 print("### Sizes")
 print()

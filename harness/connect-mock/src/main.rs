@@ -27,6 +27,8 @@ struct Conn {
 #[derive(Default)]
 struct State {
     connectors: BTreeMap<String, Conn>,
+    /// Source offsets by connector name; like Connect's offsets topic they outlive a deletion.
+    offsets: BTreeMap<String, Value>,
     count: u64,
     log: Option<std::fs::File>,
 }
@@ -157,6 +159,26 @@ fn route(st: &mut State, method: &str, target: &str, body: &[u8]) -> (u16, Value
             let info = info_json(name, c);
             (if created { 201 } else { 200 }, info)
         }
+        ("POST", ["connectors"]) => create(st, body),
+        ("GET", ["connectors", name, "offsets"]) => match st.connectors.get(*name) {
+            Some(_) => (
+                200,
+                json!({"offsets": st.offsets.get(*name).cloned().unwrap_or(json!([]))}),
+            ),
+            None => not_found(name),
+        },
+        ("PATCH", ["connectors", name, "offsets"]) => match st.connectors.get(*name) {
+            Some(c) if c.state == "STOPPED" => {
+                let offsets = serde_json::from_slice::<Value>(body)
+                    .ok()
+                    .and_then(|v| v.get("offsets").cloned())
+                    .unwrap_or(json!([]));
+                st.offsets.insert(name.to_string(), offsets);
+                (200, json!({"message": "The offsets for this connector have been altered successfully"}))
+            }
+            Some(_) => (400, json!({"error_code": 400, "message": "Connectors must be in the STOPPED state before their offsets can be modified."})),
+            None => not_found(name),
+        },
         ("DELETE", ["connectors", name]) => match st.connectors.remove(*name) {
             Some(_) => (204, Value::Null),
             None => not_found(name),
@@ -186,6 +208,27 @@ fn route(st: &mut State, method: &str, target: &str, body: &[u8]) -> (u16, Value
     }
 }
 
+/// `POST /connectors` `{"name", "config", "initial_state"}` (KIP-980): 201, or 409 when it exists.
+fn create(st: &mut State, body: &[u8]) -> (u16, Value) {
+    let req: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let (Some(name), Some(config)) = (req["name"].as_str(), req["config"].as_object()) else {
+        return (400, json!({"error_code": 400, "message": "name and config are required"}));
+    };
+    if st.connectors.contains_key(name) {
+        return (409, json!({"error_code": 409, "message": format!("Connector {name} already exists")}));
+    }
+    let mut config: BTreeMap<String, String> = config
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+        .collect();
+    config.insert("name".into(), name.to_string());
+    let state = req["initial_state"].as_str().unwrap_or("RUNNING").to_string();
+    let c = Conn { config, state };
+    let info = info_json(name, &c);
+    st.connectors.insert(name.to_string(), c);
+    (201, info)
+}
+
 fn reason(code: u16) -> &'static str {
     match code {
         200 => "OK",
@@ -193,6 +236,7 @@ fn reason(code: u16) -> &'static str {
         202 => "Accepted",
         204 => "No Content",
         400 => "Bad Request",
+        409 => "Conflict",
         _ => "Not Found",
     }
 }
