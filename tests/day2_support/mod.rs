@@ -29,6 +29,8 @@ pub struct Connect {
     /// Source offsets by connector name, as Connect's offsets topic keeps them: they outlive
     /// a deleted connector (one number stands for MirrorMaker's position).
     pub offsets: BTreeMap<String, u64>,
+    /// Writes Connect still accepts before it goes down (a crash or outage mid-rollout).
+    pub writes_left: Option<usize>,
 }
 
 #[derive(Clone, Default)]
@@ -44,8 +46,24 @@ impl FakeConnect {
         Ok(())
     }
 
-    fn set_state(&self, name: &str, op: &str, state: &str) -> Result<(), ConnectFailure> {
+    /// [`Self::check`] for a write: also counts down `writes_left`.
+    fn check_write(&self) -> Result<(), ConnectFailure> {
         self.check()?;
+        let mut c = self.0.borrow_mut();
+        match c.writes_left {
+            Some(0) => Err(ConnectFailure::unavailable(
+                "Kafka Connect went away mid-rollout",
+            )),
+            Some(n) => {
+                c.writes_left = Some(n - 1);
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
+    fn set_state(&self, name: &str, op: &str, state: &str) -> Result<(), ConnectFailure> {
+        self.check_write()?;
         let mut c = self.0.borrow_mut();
         c.writes.push(format!("{op} {name}"));
         if let Some(x) = c.actual.connectors.get_mut(name) {
@@ -108,7 +126,7 @@ impl ConnectApi for FakeConnect {
         Ok(self.0.borrow().validation_errors.clone())
     }
     fn put(&self, name: &str, config: &BTreeMap<String, String>) -> Result<(), ConnectFailure> {
-        self.check()?;
+        self.check_write()?;
         let mut c = self.0.borrow_mut();
         c.writes.push(format!("PUT {name}"));
         let mut stored = config.clone();
@@ -121,7 +139,7 @@ impl ConnectApi for FakeConnect {
         Ok(())
     }
     fn delete(&self, name: &str) -> Result<(), ConnectFailure> {
-        self.check()?;
+        self.check_write()?;
         let mut c = self.0.borrow_mut();
         c.writes.push(format!("DELETE {name}"));
         c.actual.connectors.remove(name);
@@ -135,7 +153,7 @@ impl ConnectApi for FakeConnect {
         name: &str,
         config: &BTreeMap<String, String>,
     ) -> Result<(), ConnectFailure> {
-        self.check()?;
+        self.check_write()?;
         let mut c = self.0.borrow_mut();
         c.writes.push(format!("CREATE-STOPPED {name}"));
         let mut stored = config.clone();
