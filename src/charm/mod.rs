@@ -87,6 +87,17 @@ impl Outcome {
         }
     }
 
+    /// Keeps what apply did and why it stopped early, if it did.
+    fn record(&mut self, applied: Result<Vec<String>, (Vec<String>, Status)>) {
+        match applied {
+            Ok(lines) => self.applied = lines,
+            Err((lines, status)) => {
+                self.applied = lines;
+                self.apply_error = Some(status);
+            }
+        }
+    }
+
     fn stop(status: Status, hold: HoldReason) -> Outcome {
         Outcome {
             plan: Some(Plan::hold(hold, status.message.clone())),
@@ -244,13 +255,7 @@ pub fn run_pass(s: &Snapshot, connect: ConnectFactory, pass: &Pass) -> Outcome {
         outcome.validation = validate_all(api.as_ref(), &the_plan, &ready.desired);
     }
     if pass.write && !the_plan.steps.is_empty() {
-        match apply(api.as_ref(), &the_plan, &ready.desired) {
-            Ok(lines) => outcome.applied = lines,
-            Err((lines, status)) => {
-                outcome.applied = lines;
-                outcome.apply_error = Some(status);
-            }
-        }
+        outcome.record(apply(api.as_ref(), &the_plan, &ready.desired));
         if !outcome.applied.is_empty() {
             if let Some(p) = outcome.peer.as_mut() {
                 p.last_change = Some(s.now);
@@ -260,21 +265,8 @@ pub fn run_pass(s: &Snapshot, connect: ConnectFactory, pass: &Pass) -> Outcome {
             }
         }
     }
-    if pass.write && outcome.apply_error.is_none() && !stale.is_empty() {
-        let rest = plan_carrying(
-            &ready.desired,
-            &actual,
-            &ready.owner,
-            &stale,
-            &Requests::default(),
-        );
-        if let (true, Some(p), Some(rid)) = (
-            ledger::handed_over(&rest),
-            outcome.peer.as_mut(),
-            ledger::current(s),
-        ) {
-            ledger::forget_stale(p, rid);
-        }
+    if pass.write && outcome.apply_error.is_none() {
+        forget_handed_over(s, &ready, &actual, &stale, &mut outcome);
     }
     actual.connectors.retain(|n, _| ready.owner.owns(n));
     outcome.status = outcome
@@ -284,6 +276,34 @@ pub fn run_pass(s: &Snapshot, connect: ConnectFactory, pass: &Pass) -> Outcome {
     outcome.plan = Some(the_plan);
     outcome.actual = Some(actual);
     outcome
+}
+
+/// Drops the earlier relation ids from the ledger once nothing is left to hand over from
+/// them in what Connect holds after the pass.
+fn forget_handed_over(
+    s: &Snapshot,
+    ready: &gate::Ready,
+    actual: &Actual,
+    stale: &[crate::mirror::Owner],
+    outcome: &mut Outcome,
+) {
+    if stale.is_empty() {
+        return;
+    }
+    let rest = plan_carrying(
+        &ready.desired,
+        actual,
+        &ready.owner,
+        stale,
+        &Requests::default(),
+    );
+    if let (true, Some(p), Some(rid)) = (
+        ledger::handed_over(&rest),
+        outcome.peer.as_mut(),
+        ledger::current(s),
+    ) {
+        ledger::forget_stale(p, rid);
+    }
 }
 
 /// `actual` without the stale names of held connectors: a source whose relation is there but
@@ -358,13 +378,7 @@ fn teardown_pass(
     }
     let mut outcome = stop(status.clone());
     if pass.write {
-        match apply(api.as_ref(), &plan, &[]) {
-            Ok(lines) => outcome.applied = lines,
-            Err((lines, st)) => {
-                outcome.applied = lines;
-                outcome.apply_error = Some(st);
-            }
-        }
+        outcome.record(apply(api.as_ref(), &plan, &[]));
     }
     let removed = outcome.applied.len();
     if removed > 0 {
