@@ -49,23 +49,6 @@ fn connector_state(bed: &kafka_bed::Bed, name: &str) -> (String, Vec<String>) {
     )
 }
 
-fn relation_id(sim: &Sim, endpoint: &str) -> u64 {
-    let s = sim.status();
-    s["relations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| {
-            r["endpoints"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|e| e == endpoint)
-        })
-        .and_then(|r| r["id"].as_u64())
-        .unwrap_or_else(|| panic!("no relation with {endpoint}"))
-}
-
 /// (partition, key, value) of a record.
 type Identity = (i32, Option<Vec<u8>>, Option<Vec<u8>>);
 
@@ -146,7 +129,7 @@ fn day2_end_to_end() {
     // A real failure: the target user loses its ACLs, so the source task's producer (which
     // writes to kafka-b) is refused. The status names the source connector, a task and the
     // reason, and that task is one Connect itself reports FAILED for that reason.
-    let user = format!("User:relation-{}", relation_id(sim, "mirrormaker:target"));
+    let user = format!("User:relation-{}", sim.relation_id("mirrormaker:target"));
     let acls = b.acl_list(Some(&user)).unwrap();
     assert!(!acls.is_empty(), "the target user has ACLs to remove");
     b.acl_remove(&AclFilter {
@@ -258,7 +241,10 @@ fn day2_end_to_end() {
     sim.run(&["remove-unit", "mirrormaker/1"]);
     let after_departure = ours();
     let mut expected = got;
-    expected.extend(a.produce("orders.eu", &sample_records(200, "scale-down")).unwrap());
+    expected.extend(
+        a.produce("orders.eu", &sample_records(200, "scale-down"))
+            .unwrap(),
+    );
     wait_for("re-created after the clean-up", LIMIT, || {
         tick_at(sim, t0 + 300, "active", "(3 connectors)")
     });

@@ -367,20 +367,7 @@ fn replication_end_to_end() {
     );
     b.consume("kafka-c.orders.us", us.len(), LIMIT).unwrap();
 
-    let rel_id = {
-        let s = sim.status();
-        let rels = s["relations"].as_array().cloned().unwrap_or_default();
-        rels.iter()
-            .find(|r| {
-                r["endpoints"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|e| e == "kafka-c:kafka-client")
-            })
-            .map(|r| r["id"].to_string())
-            .expect("kafka-c relation")
-    };
+    let rel_id = sim.relation_id("kafka-c:kafka-client").to_string();
     sim.run(&["remove-relation", &rel_id]);
     let after = connectors(bed);
     assert!(!after.iter().any(|n| n.contains("_kafka-c_")), "{after:?}");
@@ -403,7 +390,10 @@ fn replication_end_to_end() {
     a.create_topic("orders.re", 2, 1, &[]).unwrap();
     let mut re = a.produce("orders.re", &sample_records(300, "re1")).unwrap();
     b.consume("kafka-a.orders.re", re.len(), LIMIT).unwrap();
-    sim.run(&["remove-relation", &connect_client_relation(sim)]);
+    sim.run(&[
+        "remove-relation",
+        &sim.relation_id("mirrormaker:connect-client").to_string(),
+    ]);
     sim.run(&["update-status"]);
     let left = connectors(bed);
     assert_eq!(
@@ -465,7 +455,10 @@ fn replication_end_to_end() {
     let no_cleanup_file = format!("{connect_backend}.no-cleanup.json");
     std::fs::write(&no_cleanup_file, no_cleanup.to_string()).unwrap();
     sim.run(&["set-backend", "kafka-connect", &no_cleanup_file]);
-    sim.run(&["remove-relation", &connect_client_relation(sim)]);
+    sim.run(&[
+        "remove-relation",
+        &sim.relation_id("mirrormaker:connect-client").to_string(),
+    ]);
     assert_eq!(ours(), now, "the provider left the old set running");
     re.extend(a.produce("orders.re", &sample_records(200, "re3")).unwrap());
     let mark = bed.connect_requests_mark().unwrap();
@@ -538,24 +531,6 @@ fn writes_of(requests: &[kafka_bed::requests::RestRequest]) -> String {
         *by.entry(format!("{} {what}", r.method)).or_default() += 1;
     }
     format!("{by:?}")
-}
-
-/// The id of our connect-client relation, as `juju-sim remove-relation` takes it.
-fn connect_client_relation(sim: &Sim) -> String {
-    let s = sim.status();
-    s["relations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| {
-            r["endpoints"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|e| e == "mirrormaker:connect-client")
-        })
-        .map(|r| r["id"].to_string())
-        .expect("connect-client relation")
 }
 
 /// Every string value under a key named `password`, anywhere in `v`.

@@ -95,6 +95,24 @@ impl Sim {
         serde_json::from_str(&self.run(&["status", "--format", "json"])).expect("status json")
     }
 
+    /// The id of the relation that has `endpoint` (`app:endpoint`) on one side.
+    pub fn relation_id(&self, endpoint: &str) -> u64 {
+        let s = self.status();
+        s["relations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| {
+                r["endpoints"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|e| e == endpoint)
+            })
+            .and_then(|r| r["id"].as_u64())
+            .unwrap_or_else(|| panic!("no relation with {endpoint}"))
+    }
+
     /// (status, message) of an application.
     pub fn app_status(&self, app: &str) -> (String, String) {
         let s = self.status();
