@@ -31,6 +31,14 @@ fn reintegrated(s: &State, rid: u64) -> State {
     s
 }
 
+/// The new relation's provider has answered.
+fn answered(rid: u64) -> mirrormaker_integrator::juju::Event {
+    hook(
+        "connect-client-relation-changed",
+        Some(("connect-client", rid, "kafka-connect")),
+    )
+}
+
 fn ledger(s: &State) -> Option<String> {
     peer_bag(s).get("connect-relations").cloned()
 }
@@ -65,14 +73,7 @@ fn old_set_still_running_is_handed_over_and_deleted() {
         .offsets
         .insert(renamed("source", 5), 4711);
     let s = reintegrated(&s, 9);
-    let s = run(
-        s,
-        &hook(
-            "connect-client-relation-changed",
-            Some(("connect-client", 9, "kafka-connect")),
-        ),
-        &connect,
-    );
+    let s = run(s, &answered(9), &connect);
     assert_eq!(
         connect.take_writes(),
         [
@@ -111,14 +112,7 @@ fn deleted_old_set_offsets_are_still_carried() {
         c.actual.connectors.clear();
     }
     let s = reintegrated(&s, 9);
-    let s = run(
-        s,
-        &hook(
-            "connect-client-relation-changed",
-            Some(("connect-client", 9, "kafka-connect")),
-        ),
-        &connect,
-    );
+    let s = run(s, &answered(9), &connect);
     let writes = connect.take_writes();
     assert_eq!(
         writes[..4],
@@ -148,14 +142,7 @@ fn follower_leaves_the_hand_over_to_the_leader() {
     let (mut follower, _) = leader_moves(&s);
     follower = reintegrated(&follower, 9);
     follower.calls.clear();
-    let out = run(
-        follower,
-        &hook(
-            "connect-client-relation-changed",
-            Some(("connect-client", 9, "kafka-connect")),
-        ),
-        &connect,
-    );
+    let out = run(follower, &answered(9), &connect);
     assert!(connect.take_writes().is_empty());
     assert!(!out.calls.iter().any(|c| c.starts_with("relation-set")));
 }
