@@ -299,6 +299,13 @@ fn connect_endpoints_are_parsed_strictly() {
         assert!(got.starts_with(want), "{raw}: {got}");
         assert!(!got.contains("pw-x1"), "{got}");
     }
+    // Duplicates count once; a list longer than a Connect cluster could be is refused.
+    assert_eq!(
+        parse_endpoints("http://a:8083,http://a:8083/").unwrap(),
+        vec!["http://a:8083"]
+    );
+    let many = vec!["http://a:1"; 65].join(",");
+    assert_eq!(parse_endpoints(&many).unwrap_err(), "more than 64 URLs");
 }
 
 // Missing answers name the fields; an unreadable secret says so, and neither is an error.
