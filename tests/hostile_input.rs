@@ -154,7 +154,7 @@ fn reused_secret_blocks_naming_both() {
         let (kind, message) = seen.status();
         assert_eq!(kind, StatusKind::Blocked, "{endpoint} {field}: {message}");
         assert!(
-            message.starts_with(&format!("{both} name the same secret")),
+            message.starts_with(&format!("{both} name one secret")),
             "{message}"
         );
         assert!(

@@ -2,7 +2,7 @@
 //! URI (`secret-user`, `secret-tls`) and Juju lets us read any secret granted to us, so a
 //! hostile or broken provider could point us at another relation's credentials (the target's
 //! Kafka user, Kafka Connect's REST user) and have us use them against its own brokers. A URI
-//! named by two relations therefore blocks the pass, naming both; neither's data is used.
+//! named by two relations therefore blocks the pass, naming both; the data of neither is used.
 //!
 //! Pure.
 
@@ -25,9 +25,9 @@ pub fn secret_id(uri: &str) -> &str {
     rest.rsplit('/').next().unwrap_or(rest)
 }
 
-/// Why the relations cannot be used when two of them name the same secret, e.g.
-/// `target kafka-b (target:4) and source kafka-a (source:3) name the same secret (secret-user);
-/// neither is used: remove the relation that should not have it`.
+/// Why the relations cannot be used when two of them name one secret, e.g.
+/// `kafka-a (source:3) and kafka-b (target:4) name one secret (secret-user): not used; remove
+/// the wrong relation` (short: it is the unit's status).
 pub fn reused(relations: &[Named<'_>]) -> Option<String> {
     for (i, a) in relations.iter().enumerate() {
         for b in &relations[i + 1..] {
@@ -38,11 +38,15 @@ pub fn reused(relations: &[Named<'_>]) -> Option<String> {
                     .find(|sb| secret_id(&sb.uri) == secret_id(&sa.uri))
                 {
                     return Some(format!(
-                        "{} and {} name the same secret ({}{}); neither is used: remove the relation that should not have it",
+                        "{} and {} name one secret ({}{}): not used; remove the wrong relation",
                         who(a),
                         who(b),
                         sa.field,
-                        if sa.field == sb.field { String::new() } else { format!(", {}", sb.field) },
+                        if sa.field == sb.field {
+                            String::new()
+                        } else {
+                            format!(", {}", sb.field)
+                        },
                     ));
                 }
             }
@@ -121,15 +125,15 @@ mod tests {
         bad[0][0].uri = "secret://model/b-user".into();
         assert_eq!(
             named(&bad).unwrap(),
-            "kafka-a (source:3) and kafka-b (target:4) name the same secret (secret-user); \
-             neither is used: remove the relation that should not have it"
+            "kafka-a (source:3) and kafka-b (target:4) name one secret (secret-user): \
+             not used; remove the wrong relation"
         );
         let mut bad = ok.clone();
         bad[0][1].uri = "secret:c-user".into();
         assert_eq!(
             named(&bad).unwrap(),
-            "kafka-a (source:3) and kafka-connect (connect-client:5) name the same secret \
-             (secret-tls, secret-user); neither is used: remove the relation that should not have it"
+            "kafka-a (source:3) and kafka-connect (connect-client:5) name one secret \
+             (secret-tls, secret-user): not used; remove the wrong relation"
         );
     }
 }
