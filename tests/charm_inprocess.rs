@@ -191,7 +191,7 @@ fn fan_in_and_removal_touch_only_our_connectors() {
         secret(&[("username", "relation-6"), ("password", "pw-c")]),
     );
     s.secrets
-        .insert("secret:c-tls".into(), secret(&[("tls-ca", PEM)]));
+        .insert("secret:c-tls".into(), secret(&[("tls-ca", PEM.as_str())]));
     // connect-client's user secret shares the id "secret:c-user" in this fixture; give Connect its own.
     s.relations[2]
         .remote_app_data

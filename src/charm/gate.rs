@@ -3,12 +3,14 @@
 //! (desired connectors, ownership, the Connect relation's data). Pure.
 
 use super::Snapshot;
+use crate::juju::RelationRef;
 use crate::juju::{Status, StatusKind};
 use crate::mirror::AutoRestart;
 use crate::mirror::{connector_name, desired, model_uuid_hex, Cluster, ConnectorKind};
 use crate::mirror::{DesiredConnector, Inputs};
 use crate::plan::{HoldReason, Owner};
-use crate::relations::{CaSource, ConnectData, KafkaData, Related};
+use crate::relations::shared_secrets::{reused, Named};
+use crate::relations::{CaSource, ConnectData, KafkaData, NotReady, Related, SecretRef};
 
 /// Everything needed to talk to Connect, once the Juju side is complete.
 #[derive(Debug, Clone)]
@@ -149,8 +151,50 @@ fn trusting_ca_relations(connect: &ConnectData, s: &Snapshot) -> ConnectData {
     connect
 }
 
+/// Relation data refused outright: a secret two relations name, or data that arrived but
+/// cannot be trusted (`<app> (<endpoint>): unusable …`). Blocks before anything is used, so
+/// nothing is written to or deleted from Connect on its account.
+fn untrusted(s: &Snapshot) -> Option<Hold> {
+    let kafka = s.sources.iter().chain(&s.target);
+    let relations: Vec<(&RelationRef, &str, &[SecretRef], Option<&NotReady>)> = kafka
+        .map(|r| {
+            (
+                &r.rel,
+                r.app.as_str(),
+                &r.secrets[..],
+                r.data.as_ref().err(),
+            )
+        })
+        .chain(s.connect.iter().map(|r| {
+            (
+                &r.rel,
+                r.app.as_str(),
+                &r.secrets[..],
+                r.data.as_ref().err(),
+            )
+        }))
+        .collect();
+    let named: Vec<Named> = relations
+        .iter()
+        .map(|(rel, app, secrets, _)| Named { rel, app, secrets })
+        .collect();
+    let invalid: Vec<String> = relations
+        .iter()
+        .filter_map(|(rel, app, _, e)| match e {
+            Some(e @ NotReady::Invalid { .. }) => Some(format!("{app} ({}): {e}", rel.endpoint)),
+            _ => None,
+        })
+        .collect();
+    reused(&named)
+        .or_else(|| (!invalid.is_empty()).then(|| invalid.join("; ")))
+        .map(Hold::Invalid)
+}
+
 /// The Juju-side gate: every reason to stop before Connect, as a typed hold.
 pub(super) fn gate(s: &Snapshot) -> Result<Ready, Hold> {
+    if let Some(hold) = untrusted(s) {
+        return Err(hold);
+    }
     let (target_rel, connect_rel) = match (s.sources.is_empty(), &s.target, &s.connect) {
         (false, Some(t), Some(c)) => (t, c),
         (no_source, t, c) => {

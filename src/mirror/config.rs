@@ -8,6 +8,7 @@
 
 use super::extra::{parse_extra, ExtraFor};
 use super::javaregex::check_list;
+use super::values::has_placeholder;
 use super::MirrorError;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -77,7 +78,7 @@ pub struct Intervals {
 /// The validated charm configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MirrorConfig {
-    /// Raw trimmed option text, rendered verbatim (entries already checked).
+    /// Checked entries joined with `, ` (see [`filters`]).
     pub topics: String,
     pub topics_exclude: String,
     pub groups: String,
@@ -149,13 +150,13 @@ impl MirrorConfig {
         }
         let sync_topic_configs = boolean(map, "sync-topic-configs", true)?;
         let sync_topic_acls = boolean(map, "sync-topic-acls", true)?;
-        let heartbeats = match string(map, "heartbeats", d::HEARTBEATS)?.as_str() {
+        let heartbeats = match string(map, "heartbeats", d::HEARTBEATS)?.trim() {
             "reverse" => Heartbeats::Reverse,
             "forward" => Heartbeats::Forward,
             "off" => Heartbeats::Off,
             other => return Err(one_of("heartbeats", other, &["reverse", "forward", "off"])),
         };
-        let start_position = match string(map, "start-position", d::START_POSITION)?.as_str() {
+        let start_position = match string(map, "start-position", d::START_POSITION)?.trim() {
             "earliest" => StartPosition::Earliest,
             "latest" => StartPosition::Latest,
             other => return Err(one_of("start-position", other, &["earliest", "latest"])),
@@ -191,10 +192,10 @@ impl MirrorConfig {
         )?;
 
         Ok(MirrorConfig {
-            topics: topics.trim().to_string(),
-            topics_exclude: topics_exclude.trim().to_string(),
-            groups: groups.trim().to_string(),
-            groups_exclude: groups_exclude.trim().to_string(),
+            topics,
+            topics_exclude,
+            groups,
+            groups_exclude,
             replication_policy,
             replication_separator,
             emit_checkpoints,
@@ -214,13 +215,21 @@ impl MirrorConfig {
     }
 }
 
-/// `topics`, `topics-exclude`, `groups`, `groups-exclude`: checked Java regex lists.
+/// `topics`, `topics-exclude`, `groups`, `groups-exclude`: checked Java regex lists,
+/// normalised to `a, b` (Kafka splits lists on `\s*,\s*` and trims, so spacing around commas
+/// never changes their meaning and must not change the rendered config, or a whitespace-only
+/// `juju config` would rewrite and restart every connector).
 fn filters(map: &Map<String, Value>) -> Result<[String; 4], MirrorError> {
     use defaults as d;
     let list = |key: &str, default: &str, empty_ok: bool| -> Result<String, MirrorError> {
         let value = string(map, key, default)?;
-        check_list(key, &value, empty_ok)?;
-        Ok(value)
+        if has_placeholder(&value) {
+            return Err(MirrorError::config(
+                key,
+                "contains '${', which a Kafka Connect worker with config providers would expand",
+            ));
+        }
+        Ok(check_list(key, &value, empty_ok)?.join(", "))
     };
     Ok([
         list("topics", d::TOPICS, false)?,
@@ -233,18 +242,18 @@ fn filters(map: &Map<String, Value>) -> Result<[String; 4], MirrorError> {
 /// `replication-policy` and `replication-separator`: how remote topics are named.
 fn naming(map: &Map<String, Value>) -> Result<(ReplicationPolicy, String), MirrorError> {
     use defaults as d;
-    let replication_policy =
-        match string(map, "replication-policy", d::REPLICATION_POLICY)?.as_str() {
-            "default" => ReplicationPolicy::Default,
-            "identity" => ReplicationPolicy::Identity,
-            other => {
-                return Err(one_of(
-                    "replication-policy",
-                    other,
-                    &["default", "identity"],
-                ))
-            }
-        };
+    let replication_policy = match string(map, "replication-policy", d::REPLICATION_POLICY)?.trim()
+    {
+        "default" => ReplicationPolicy::Default,
+        "identity" => ReplicationPolicy::Identity,
+        other => {
+            return Err(one_of(
+                "replication-policy",
+                other,
+                &["default", "identity"],
+            ))
+        }
+    };
     let replication_separator = string(map, "replication-separator", d::REPLICATION_SEPARATOR)?;
     if replication_separator.is_empty()
         || replication_separator.len() > 8
@@ -456,6 +465,45 @@ mod tests {
             assert_eq!(cfg(input).unwrap_err().to_string(), want);
         }
         assert!(cfg(json!({"emit-checkpoints": false, "sync-group-offsets": false})).is_ok());
+    }
+
+    // proves whitespace-only differences in the list options, the enum options and the
+    // extra-config values give the same MirrorConfig (so the same rendered connectors and no
+    // rewrite), while a real change still differs
+    #[test]
+    fn whitespace_only_changes_normalise_away() {
+        let tight = cfg(json!({
+            "topics": "orders\\..*,payments", "groups": "a,b", "groups-exclude": "x",
+            "topics-exclude": "__.*", "heartbeats": "forward",
+            "extra-source-config": "{\"offset.lag.max\": \"50\"}"
+        }))
+        .unwrap();
+        let loose = cfg(json!({
+            "topics": "  orders\\..* ,\tpayments \n", "groups": " a ,  b", "groups-exclude": "x ",
+            "topics-exclude": " __.*", "heartbeats": " forward ",
+            "extra-source-config": "{ \"offset.lag.max\" : \" 50 \" }"
+        }))
+        .unwrap();
+        assert_eq!(tight, loose);
+        assert_eq!(tight.topics, "orders\\..*, payments");
+        assert_eq!(
+            MirrorConfig::default().topics_exclude,
+            defaults::TOPICS_EXCLUDE
+        );
+        let other = cfg(json!({"topics": "orders\\..*,payment"})).unwrap();
+        assert_ne!(tight.topics, other.topics);
+    }
+
+    // proves a config-provider placeholder in a filter list is refused naming the option
+    #[test]
+    fn placeholder_in_a_list_is_refused() {
+        assert_eq!(
+            cfg(json!({"topics": "${file:/etc/t:x}"}))
+                .unwrap_err()
+                .to_string(),
+            "invalid config 'topics': contains '${', which a Kafka Connect worker with config \
+             providers would expand"
+        );
     }
 
     /// config.yaml's `options`, read with serde_yaml_ng.

@@ -4,19 +4,16 @@
 //! Pure. Format (chosen because Juju string options are single values and JSON is
 //! unambiguous about quoting): a JSON object whose values are strings, numbers or booleans,
 //! e.g. `{"offset.lag.max": 50, "consumer.max.poll.records": "1000"}`; an empty string means
-//! no extra keys. The keys are merged over the rendered connector config, so they may tune
-//! anything the charm does not own. Refused keys (with the reason in the error):
-//! * identity: `name`, `connector.class`, `source.cluster.alias`, `target.cluster.alias`,
-//!   `replication.policy.*`, `topics`, `topics.exclude`, `groups`, `groups.exclude`;
-//! * security: anything containing `bootstrap.servers`, `security.protocol`, `sasl.`, `ssl.`,
-//!   and every `source.cluster.*` / `target.cluster.*` key (those prefixes accept only
-//!   connection and security keys, kafka-connect.md §4.1);
-//! * record path: `producer.override.*`, `key.converter`, `value.converter`,
-//!   `header.converter` (and their `.` sub-keys), `transforms*`, `predicates*`,
-//!   `offset-syncs.topic.location`, `enabled`, `emit.offset-syncs.enabled`;
-//! * keys a charm option already sets (the error names the option);
-//! * deprecated keys (kafka-connect.md §4.8).
+//! no extra keys. The keys are merged over the rendered connector config.
+//!
+//! An **allow-list** ([`ALLOWED`]): only documented MirrorMaker and Kafka client tuning keys,
+//! by family, each with the reason it is safe (kafka-connect.md §4.1–§4.5; client key names as
+//! in kafka-clients 3.9.1). Everything else is refused with a message naming the key and, when
+//! the key is a known hazard, why: it loads a class, it touches what the charm owns (names,
+//! filters, clusters, credentials, the record path), it weakens delivery, or a charm option
+//! sets it. Values must not hold `${` (a worker with config providers would expand it).
 
+use super::values::has_placeholder;
 use super::MirrorError;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -37,7 +34,143 @@ impl ExtraFor {
             ExtraFor::Heartbeat => "extra-heartbeat-config",
         }
     }
+
+    fn connector(self) -> &'static str {
+        match self {
+            ExtraFor::Source => "source",
+            ExtraFor::Checkpoint => "checkpoint",
+            ExtraFor::Heartbeat => "heartbeat",
+        }
+    }
 }
+
+/// A family of allowed keys: every `<prefix><key>`, on the connectors listed.
+#[derive(Debug)]
+pub struct Family {
+    pub name: &'static str,
+    pub prefixes: &'static [&'static str],
+    pub keys: &'static [&'static str],
+    pub connectors: &'static [ExtraFor],
+    /// Why setting these cannot hurt what the charm guarantees.
+    pub why: &'static str,
+}
+
+use ExtraFor::{Checkpoint, Heartbeat, Source};
+const ALL: &[ExtraFor] = &[Source, Checkpoint, Heartbeat];
+
+/// Every MirrorMaker client prefix (kafka-connect.md §4.1) plus Connect's per-connector
+/// override of the worker producer that writes the records (§4.11).
+const CLIENT_PREFIXES: &[&str] = &[
+    "consumer.",
+    "producer.",
+    "admin.",
+    "source.consumer.",
+    "source.producer.",
+    "source.admin.",
+    "target.consumer.",
+    "target.producer.",
+    "target.admin.",
+    "producer.override.",
+];
+
+/// What `extra-*-config` may set. The README lists the same families (a test keeps them in step).
+pub const ALLOWED: &[Family] = &[
+    Family {
+        name: "source connector pacing",
+        prefixes: &[""],
+        keys: &[
+            "offset.lag.max",
+            "consumer.poll.timeout.ms",
+            "refresh.topics.enabled",
+        ],
+        connectors: &[Source],
+        why: "how often MirrorSourceConnector polls, rescans the source and emits offset syncs \
+              (§4.3); none names a cluster, loads a class or skips a record",
+    },
+    Family {
+        name: "checkpoint connector pacing",
+        prefixes: &[""],
+        keys: &["consumer.poll.timeout.ms", "refresh.groups.enabled"],
+        connectors: &[Checkpoint],
+        why: "how often MirrorCheckpointConnector polls and rescans consumer groups (§4.4)",
+    },
+    Family {
+        name: "admin step timeout",
+        prefixes: &[""],
+        keys: &["admin.timeout.ms"],
+        connectors: ALL,
+        why: "how long one admin step (topic listing, creation, ACL sync) may take (§4.2)",
+    },
+    Family {
+        name: "Connect retries",
+        prefixes: &[""],
+        keys: &[
+            "errors.retry.timeout",
+            "errors.retry.delay.max.ms",
+            "errors.log.enable",
+        ],
+        connectors: ALL,
+        why: "how long Kafka Connect retries a failed operation and whether it logs it; \
+              errors.tolerance stays 'none', so a record that still fails stops the task \
+              instead of being skipped",
+    },
+    Family {
+        name: "client timeouts, backoffs and buffers",
+        prefixes: CLIENT_PREFIXES,
+        keys: &[
+            "request.timeout.ms",
+            "metadata.max.age.ms",
+            "connections.max.idle.ms",
+            "reconnect.backoff.ms",
+            "reconnect.backoff.max.ms",
+            "retry.backoff.ms",
+            "retry.backoff.max.ms",
+            "socket.connection.setup.timeout.ms",
+            "socket.connection.setup.timeout.max.ms",
+            "send.buffer.bytes",
+            "receive.buffer.bytes",
+        ],
+        connectors: ALL,
+        why: "how fast MirrorMaker's Kafka clients notice and retry a failure; never which \
+              cluster they reach, as whom, or what they deliver",
+    },
+    Family {
+        name: "consumer fetch sizes",
+        prefixes: &["consumer.", "source.consumer.", "target.consumer."],
+        keys: &[
+            "max.poll.records",
+            "fetch.min.bytes",
+            "fetch.max.bytes",
+            "fetch.max.wait.ms",
+            "max.partition.fetch.bytes",
+            "default.api.timeout.ms",
+            "client.rack",
+        ],
+        connectors: &[Source, Checkpoint],
+        why: "batch sizes and waits of the consumers (client.rack fetches from the nearest \
+              replica); isolation level, offset reset, commits and deserializers stay as set",
+    },
+    Family {
+        name: "producer batching",
+        prefixes: &[
+            "producer.",
+            "source.producer.",
+            "target.producer.",
+            "producer.override.",
+        ],
+        keys: &[
+            "batch.size",
+            "linger.ms",
+            "compression.type",
+            "max.request.size",
+            "buffer.memory",
+        ],
+        connectors: ALL,
+        why: "how the producers batch and compress (producer.override.max.request.size is the \
+              remedy for RecordTooLargeException, §4.13); acks, retries, idempotence, in-flight \
+              requests and the delivery timeout stay as Kafka Connect sets them",
+    },
+];
 
 /// Parse and check one extra-config option.
 pub fn parse_extra(which: ExtraFor, raw: &str) -> Result<BTreeMap<String, String>, MirrorError> {
@@ -53,26 +186,70 @@ pub fn parse_extra(which: ExtraFor, raw: &str) -> Result<BTreeMap<String, String
     })?;
     let mut out = BTreeMap::new();
     for (key, value) in obj {
-        if let Some(why) = refusal(&key) {
+        if let Some(why) = refusal(which, &key) {
             return Err(MirrorError::config(
                 option,
-                format!("key '{key}' cannot be set here: {why}; remove it"),
+                format!(
+                    "key '{}' cannot be set here: {why}; remove it",
+                    shown_key(&key)
+                ),
             ));
         }
+        let bad = |why: &str| MirrorError::config(option, format!("the value of '{key}' {why}"));
         let value = match value {
-            Value::String(s) => s,
+            Value::String(s) => s.trim().to_string(),
             Value::Number(n) => n.to_string(),
             Value::Bool(b) => b.to_string(),
-            _ => {
-                return Err(MirrorError::config(
-                    option,
-                    format!("key '{key}' must have a string, number or boolean value"),
-                ))
-            }
+            _ => return Err(bad("must be a string, number or boolean")),
         };
+        if has_placeholder(&value) {
+            return Err(bad(
+                "contains '${', which a Kafka Connect worker with config providers would expand; remove it",
+            ));
+        }
+        if value.is_empty() || value.chars().any(char::is_control) {
+            return Err(bad("is empty or has control characters"));
+        }
         out.insert(key, value);
     }
     Ok(out)
+}
+
+/// A key as it may appear in a message: bounded, control characters escaped.
+fn shown_key(key: &str) -> String {
+    key.chars()
+        .take(100)
+        .collect::<String>()
+        .escape_debug()
+        .to_string()
+}
+
+/// The family that allows `key` on `which`, if any.
+pub fn allowed(which: ExtraFor, key: &str) -> Option<&'static Family> {
+    ALLOWED.iter().find(|f| {
+        f.connectors.contains(&which)
+            && f.prefixes.iter().any(|p| {
+                key.strip_prefix(p)
+                    .is_some_and(|rest| f.keys.contains(&rest))
+            })
+    })
+}
+
+/// Why `key` may not be set on `which`, or None when an allowed family covers it.
+pub fn refusal(which: ExtraFor, key: &str) -> Option<String> {
+    if allowed(which, key).is_some() {
+        return None;
+    }
+    if let Some(why) = hazard(key) {
+        return Some(why);
+    }
+    if ALL.iter().any(|other| allowed(*other, key).is_some()) {
+        return Some(format!(
+            "it does not apply to the {} connector",
+            which.connector()
+        ));
+    }
+    Some("it is not one of the tuning keys the charm allows (README, 'extra-*-config')".into())
 }
 
 /// Keys that make a connector what it is (names, classes, filters): the charm owns them.
@@ -87,16 +264,43 @@ const IDENTITY: &[&str] = &[
     "groups.exclude",
 ];
 
-/// Keys (and their sub-keys) that change where or how records are written.
-const RECORD_PATH: &[&str] = &[
+/// Keys (and their sub-keys) that decide how or whether records are written or read.
+const DELIVERY: &[&str] = &[
     "key.converter",
     "value.converter",
     "header.converter",
+    "transforms",
+    "predicates",
     "offset-syncs.topic.location",
     "enabled",
     "emit.offset-syncs.enabled",
-    "transforms",
-    "predicates",
+    "errors.tolerance",
+    "exactly.once.support",
+    "transaction.boundary",
+    "transaction.boundary.interval.ms",
+    "offsets.storage.topic",
+    "topic.creation",
+    "config.properties.exclude",
+];
+
+/// Client keys that weaken delivery or take over what MirrorMaker or the charm sets, under
+/// any client prefix.
+const CLIENT_DELIVERY: &[&str] = &[
+    "acks",
+    "retries",
+    "enable.idempotence",
+    "max.in.flight.requests.per.connection",
+    "delivery.timeout.ms",
+    "max.block.ms",
+    "transactional.id",
+    "transaction.timeout.ms",
+    "isolation.level",
+    "auto.offset.reset",
+    "enable.auto.commit",
+    "check.crcs",
+    "group.id",
+    "group.instance.id",
+    "allow.auto.create.topics",
 ];
 
 /// Keys that have a charm option of their own.
@@ -131,6 +335,7 @@ const BY_OPTION: &[(&str, &str)] = &[
         "sync.group.offsets.interval.seconds",
         "sync-group-offsets-interval",
     ),
+    ("emit.heartbeats.enabled", "heartbeats"),
     (
         "emit.heartbeats.interval.seconds",
         "emit-heartbeats-interval",
@@ -148,15 +353,30 @@ const DEPRECATED: &[&str] = &[
     "auto.include.jmx.reporter",
 ];
 
-/// Why `key` is refused, or None when it may be set.
-pub fn refusal(key: &str) -> Option<String> {
+/// The reason a known hazard is refused (the generic refusal covers the rest).
+fn hazard(key: &str) -> Option<String> {
     let k = key.trim().to_ascii_lowercase();
+    let is_or_under = |p: &str| k == p || k.starts_with(&format!("{p}."));
+    let ends_as = |s: &str| k == s || k.ends_with(&format!(".{s}"));
+    if let Some((_, opt)) = BY_OPTION.iter().find(|(key, _)| *key == k) {
+        return Some(format!("use the option '{opt}' instead"));
+    }
     if IDENTITY.contains(&k.as_str()) || k.starts_with("replication.policy.") {
         return Some(
             "it is part of the connector's identity or filters, which the charm owns".into(),
         );
     }
-    if k.contains("bootstrap.servers")
+    if k.ends_with(".class")
+        || k.ends_with(".classes")
+        || k.contains("config.providers")
+        || k.contains("security.providers")
+        || k.contains("metric.reporters")
+        || k.ends_with("serializer")
+        || k.ends_with("partition.assignment.strategy")
+    {
+        return Some("it loads a Java class into Kafka Connect's workers".into());
+    }
+    if k.contains("bootstrap.")
         || k.contains("security.protocol")
         || k.contains("sasl.")
         || k.contains("ssl.")
@@ -165,17 +385,10 @@ pub fn refusal(key: &str) -> Option<String> {
     {
         return Some("the charm sets cluster connections and security from the relations".into());
     }
-    if k.starts_with("producer.override.")
-        || RECORD_PATH
-            .iter()
-            .any(|p| k == *p || k.starts_with(&format!("{p}.")))
-    {
+    if DELIVERY.iter().any(|p| is_or_under(p)) || CLIENT_DELIVERY.iter().any(|s| ends_as(s)) {
         return Some(
-            "it changes where or how records are written, which the charm must control".into(),
+            "it changes how or whether records are delivered, which the charm must control".into(),
         );
-    }
-    if let Some((_, opt)) = BY_OPTION.iter().find(|(key, _)| *key == k) {
-        return Some(format!("use the option '{opt}' instead"));
     }
     if DEPRECATED.contains(&k.as_str()) {
         return Some("it is deprecated and removed in Kafka 4.0".into());
@@ -184,83 +397,5 @@ pub fn refusal(key: &str) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    // proves allowed keys are parsed, with numbers and booleans turned into strings
-    #[test]
-    fn parses_allowed_keys() {
-        let m = parse_extra(ExtraFor::Source, r#"{"offset.lag.max": 50, "refresh.topics.enabled": true, "consumer.max.poll.records": "1000"}"#).unwrap();
-        assert_eq!(m["offset.lag.max"], "50");
-        assert_eq!(m["refresh.topics.enabled"], "true");
-        assert_eq!(m["consumer.max.poll.records"], "1000");
-        assert!(parse_extra(ExtraFor::Source, "  ").unwrap().is_empty());
-    }
-
-    // proves every key family that would break identity, security or the record path is refused
-    #[test]
-    fn refuses_dangerous_keys() {
-        for key in [
-            "name",
-            "connector.class",
-            "source.cluster.alias",
-            "target.cluster.alias",
-            "replication.policy.class",
-            "replication.policy.separator",
-            "source.cluster.bootstrap.servers",
-            "producer.override.bootstrap.servers",
-            "producer.override.max.request.size",
-            "consumer.security.protocol",
-            "source.cluster.security.protocol",
-            "target.cluster.sasl.jaas.config",
-            "admin.sasl.mechanism",
-            "source.consumer.ssl.truststore.location",
-            "key.converter",
-            "value.converter",
-            "header.converter",
-            "value.converter.schemas.enable",
-            "offset-syncs.topic.location",
-            "topics",
-            "groups",
-            "topics.exclude",
-            "groups.exclude",
-            "transforms",
-            "tasks.max",
-            "topics.blacklist",
-            "Name",
-        ] {
-            assert!(refusal(key).is_some(), "{key} should be refused");
-        }
-        let e = parse_extra(
-            ExtraFor::Checkpoint,
-            r#"{"producer.override.bootstrap.servers": "evil:9092"}"#,
-        )
-        .unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "invalid config 'extra-checkpoint-config': key 'producer.override.bootstrap.servers' cannot be set here: \
-             the charm sets cluster connections and security from the relations; remove it"
-        );
-        let e = parse_extra(ExtraFor::Source, r#"{"tasks.max": 3}"#)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("use the option 'tasks-max or checkpoint-tasks-max' instead"),
-            "{e}"
-        );
-    }
-
-    // proves malformed values give an actionable message
-    #[test]
-    fn rejects_non_objects() {
-        let e = parse_extra(ExtraFor::Heartbeat, "a=b")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.starts_with("invalid config 'extra-heartbeat-config': is not a JSON object ("),
-            "{e}"
-        );
-        assert!(parse_extra(ExtraFor::Heartbeat, r#"{"a": [1]}"#).is_err());
-        assert!(parse_extra(ExtraFor::Heartbeat, r#"{"a": null}"#).is_err());
-    }
-}
+#[path = "extra_tests.rs"]
+mod tests;

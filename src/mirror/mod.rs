@@ -12,6 +12,7 @@
 //! * [`identity`] — connector names made and taken apart, kinds, ownership.
 //! * [`render`] — tera templates → [`DesiredConnector`]s and their ordering.
 //! * [`sensitive`] — which config keys hold secrets, and text redaction.
+//! * [`values`] — checks of values from outside (bootstrap lists, `${` placeholders).
 
 pub mod config;
 pub mod error;
@@ -21,6 +22,7 @@ pub mod inputs;
 pub mod javaregex;
 pub mod render;
 pub mod sensitive;
+pub mod values;
 
 pub use config::{
     AutoRestart, Heartbeats, Intervals, MirrorConfig, ReplicationPolicy, StartPosition,

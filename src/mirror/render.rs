@@ -6,10 +6,10 @@
 //! merged over it.
 
 use super::config::{Heartbeats, MirrorConfig, ReplicationPolicy};
-use super::extra::refusal;
 use super::identity::{connector_name, model_uuid_hex, ConnectorKind};
 use super::inputs::{Cluster, Inputs};
 use super::sensitive::masked;
+use super::values::has_placeholder;
 use super::MirrorError;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -147,21 +147,27 @@ fn check_cluster(relation: &str, c: &Cluster, separator: &str) -> Result<(), Mir
             ),
         });
     }
-    let bootstrap_ok = !c.bootstrap.trim().is_empty()
-        && c.bootstrap.split(',').all(|hp| {
-            let hp = hp.trim();
-            !hp.is_empty()
-                && !hp.chars().any(|ch| ch.is_whitespace() || ch == '"')
-                && hp
-                    .rsplit_once(':')
-                    .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok())
-        });
-    if !bootstrap_ok {
+    if let Err(why) = super::values::parse_bootstrap(&c.bootstrap) {
         return Err(MirrorError::relation(
             relation,
             format!(
-                "endpoints '{}' of '{}' are not a list of host:port",
-                c.bootstrap, c.alias
+                "endpoints of '{}' are not a list of host:port: {why}",
+                c.alias
+            ),
+        ));
+    }
+    // A worker with config providers would expand `${…}` in any value it stores.
+    let placeholder = [
+        ("username", has_placeholder(&c.username)),
+        ("password", has_placeholder(c.password.expose())),
+        ("CA", c.ca_pem.as_deref().is_some_and(has_placeholder)),
+    ];
+    if let Some((what, _)) = placeholder.iter().find(|(_, found)| *found) {
+        return Err(MirrorError::relation(
+            relation,
+            format!(
+                "the {what} from '{}' contains '${{', a Kafka Connect config-provider placeholder",
+                c.alias
             ),
         ));
     }
@@ -304,7 +310,6 @@ fn render(
         ConnectorKind::Heartbeat => &cfg.extra_heartbeat,
     };
     for (k, v) in extra {
-        debug_assert!(refusal(k).is_none());
         config.insert(k.clone(), v.clone());
     }
     Ok(DesiredConnector {

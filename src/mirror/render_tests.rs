@@ -433,7 +433,8 @@ fn input_errors() {
         .to_string();
     assert_eq!(
         e,
-        "invalid source relation data: endpoints 'a1' of 'kafka-a' are not a list of host:port"
+        "invalid source relation data: endpoints of 'kafka-a' are not a list of host:port: \
+         item 1 ('a1') has no port; write host:port"
     );
 
     let mut bad = a(true);
@@ -516,4 +517,42 @@ fn identity_refused_for_fan_in() {
         "invalid config 'replication-policy': 'identity' keeps topic names, so the topics of the 2 source \
          relations would be merged on the target; use 'default' or relate a single source"
     );
+}
+
+// proves the renderer itself (whoever filled the inputs) refuses relation values holding a
+// config-provider placeholder, naming the field and never quoting the value, and user info in
+// a bootstrap item, never showing the password
+#[test]
+fn placeholders_and_user_info_refused_at_render() {
+    let render = |c: Cluster| {
+        desired(&inputs(vec![c], b(true), MirrorConfig::default()))
+            .unwrap_err()
+            .to_string()
+    };
+    let mut bad = a(true);
+    bad.username = "${env:USER}".into();
+    assert_eq!(
+        render(bad),
+        "invalid source relation data: the username from 'kafka-a' contains '${', a Kafka Connect \
+         config-provider placeholder"
+    );
+    let mut bad = a(true);
+    bad.password = Secret::new("pw${file:/etc/passwd:x}");
+    let e = render(bad);
+    assert!(
+        e.contains("the password from 'kafka-a' contains '${'"),
+        "{e}"
+    );
+    assert!(!e.contains("passwd"), "{e}");
+    let mut bad = a(true);
+    bad.ca_pem = Some("${file:/ca.pem:pem}".into());
+    assert!(render(bad).contains("the CA from 'kafka-a'"));
+    let mut bad = a(true);
+    bad.bootstrap = "mm:s3cret@a1:9093".into();
+    let e = render(bad);
+    assert!(
+        e.contains("('<redacted>@a1:9093') carries user info"),
+        "{e}"
+    );
+    assert!(!e.contains("s3cret"), "{e}");
 }

@@ -8,6 +8,7 @@
 use super::provider::{self, NotReady, Related};
 use super::{PROVIDED_SECRETS, REQUESTED_SECRETS};
 use crate::juju::{HookTools, RelationRef, ToolError};
+use crate::mirror::values::shown;
 use crate::secret::Secret;
 
 pub const CONNECT_ENDPOINT: &str = "connect-client";
@@ -103,23 +104,15 @@ pub fn read(
     rel: &RelationRef,
     remote_app: &str,
 ) -> Result<Related<ConnectData>, ToolError> {
-    let data = provider::read_ready(tools, rel, remote_app)?.and_then(|f| {
-        let endpoints: Vec<String> = f
-            .get("endpoints")
-            .unwrap_or_default()
-            .split(',')
-            .map(|e| e.trim().trim_end_matches('/').to_string())
-            .filter(|e| !e.is_empty())
-            .collect();
-        if let Some(bad) = endpoints
-            .iter()
-            .find(|e| !e.starts_with("http://") && !e.starts_with("https://"))
-        {
-            return Err(NotReady::Invalid {
-                field: "endpoints",
-                reason: format!("{bad:?} is not an http(s) URL"),
-            });
-        }
+    let (secrets, fields) = provider::read_ready(tools, rel, remote_app)?;
+    let data = fields.and_then(|f| {
+        let endpoints =
+            parse_endpoints(f.get("endpoints").unwrap_or_default()).map_err(|reason| {
+                NotReady::Invalid {
+                    field: "endpoints",
+                    reason,
+                }
+            })?;
         let mut data = ConnectData {
             endpoints,
             username: f.get("username").unwrap_or_default().to_string(),
@@ -129,11 +122,12 @@ pub fn read(
         // Charmed Kafka Connect writes `secret-tls` only when its endpoints change, so an
         // https relation often has no CA here: `receive-ca-cert` or the platform trust store
         // then verify Connect (docs/spec/relations.md §4.3, §9). Verification is never off.
+        // A CA that is not X.509 is refused (never trusted) and named in the debug log.
         if let Some(pem) = provider::pem_ca(f.get("tls-ca")) {
             match crate::pem::certificates(&pem) {
                 Ok(certs) => data.trust(CaSource::SecretTls, &certs),
                 Err(e) => tracing::warn!(
-                    "{}:{}: ignoring the tls-ca of secret-tls: {e}",
+                    "{}:{} ({remote_app}): not trusted: the tls-ca of secret-tls: {e}",
                     rel.endpoint,
                     rel.id
                 ),
@@ -144,6 +138,57 @@ pub fn read(
     Ok(Related {
         rel: rel.clone(),
         app: remote_app.to_string(),
+        secrets,
         data,
     })
+}
+
+/// The most REST endpoints one relation may list (one per Connect worker).
+const MAX_ENDPOINTS: usize = 64;
+
+/// Connect's `endpoints`: comma-separated absolute `http(s)://host[:port]` URLs (a trailing
+/// `/` is tolerated), normalised to `scheme://host:port` without a trailing slash. User info
+/// is refused and never shown (the credentials come from `secret-user`); so are a path, a
+/// query and a fragment, which would change which API the charm talks to.
+pub fn parse_endpoints(raw: &str) -> Result<Vec<String>, String> {
+    let items: Vec<&str> = raw.split(',').map(str::trim).collect();
+    if items.len() > MAX_ENDPOINTS {
+        return Err(format!("more than {MAX_ENDPOINTS} URLs"));
+    }
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let url = parse_endpoint(item)
+            .map_err(|why| format!("item {} ({}) {why}", i + 1, shown(item)))?;
+        if !out.contains(&url) {
+            out.push(url);
+        }
+    }
+    Ok(out)
+}
+
+/// One REST base URL, checked and normalised.
+fn parse_endpoint(item: &str) -> Result<String, &'static str> {
+    if item.is_empty() {
+        return Err("is empty (a stray comma?)");
+    }
+    // The URL parser would silently drop tabs and newlines; refuse them instead.
+    if item.chars().any(char::is_control) {
+        return Err("has control characters");
+    }
+    let url = reqwest::Url::parse(item).map_err(|_| "is not an absolute URL")?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err("is not an http(s) URL");
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("carries user info; the credentials come from secret-user");
+    }
+    if url.query().is_some() || url.fragment().is_some() || !matches!(url.path(), "" | "/") {
+        return Err("has a path, query or fragment; write scheme://host:port");
+    }
+    let host = url
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or("has no host")?;
+    let port = url.port_or_known_default().ok_or("has no port")?;
+    Ok(format!("{}://{host}:{port}", url.scheme()))
 }

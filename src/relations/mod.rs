@@ -9,11 +9,12 @@ pub mod certificate_transfer;
 pub mod connect_client;
 pub mod kafka_client;
 mod provider;
+pub mod shared_secrets;
 
 pub use certificate_transfer::{CaBundle, CA_ENDPOINT};
 pub use connect_client::{CaSource, ConnectData, TrustedCa, CONNECT_ENDPOINT};
 pub use kafka_client::{KafkaData, SOURCE_ENDPOINT, TARGET_ENDPOINT};
-pub use provider::{NotReady, Related};
+pub use provider::{NotReady, Related, SecretRef};
 
 use crate::juju::{Databag, HookTools, RelationRef, ToolError};
 

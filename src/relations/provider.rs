@@ -13,7 +13,19 @@ pub struct Related<T> {
     pub rel: RelationRef,
     /// The remote application's name (the MirrorMaker alias for Kafka relations).
     pub app: String,
+    /// The secrets its databag names (`secret-user`, `secret-tls`), whether or not they could
+    /// be read: no two relations may name the same one ([`super::shared_secrets`]).
+    pub secrets: Vec<SecretRef>,
     pub data: Result<T, NotReady>,
+}
+
+/// A secret named in a provider's databag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretRef {
+    /// The databag key, e.g. `secret-user`.
+    pub field: String,
+    /// The URI as written (`secret:<id>` or `secret://<model>/<id>`).
+    pub uri: String,
 }
 
 /// Why a relation's data cannot be used yet. Never a reason to delete anything.
@@ -80,13 +92,16 @@ fn group_of(field: &str) -> &'static str {
     }
 }
 
+/// What [`read`] returns: the secrets the databag names, and the merged fields (or why not).
+pub(crate) type Answer = (Vec<SecretRef>, Result<Fields, NotReady>);
+
 /// Reads the remote app databag and the secrets of the groups that `fields` belong to.
 fn read(
     tools: &dyn HookTools,
     rel: &RelationRef,
     remote_app: &str,
     fields: &[&str],
-) -> Result<Result<Fields, NotReady>, ToolError> {
+) -> Result<Answer, ToolError> {
     let bag = tools.relation_get(rel, remote_app, true)?;
     let mut out: BTreeMap<String, String> = fields
         .iter()
@@ -94,15 +109,21 @@ fn read(
         .collect();
     let mut groups: Vec<&str> = fields.iter().map(|f| group_of(f)).collect();
     groups.dedup();
-    for group in groups {
-        let Some(uri) = bag
-            .get(&format!("secret-{group}"))
-            .filter(|u| !u.is_empty())
-        else {
-            continue;
-        };
+    let named: Vec<SecretRef> = groups
+        .iter()
+        .filter_map(|group| {
+            let field = format!("secret-{group}");
+            let uri = bag.get(&field).filter(|u| !u.trim().is_empty())?;
+            Some(SecretRef {
+                field,
+                uri: uri.clone(),
+            })
+        })
+        .collect();
+    for secret in &named {
+        let group = secret.field.trim_start_matches("secret-");
         let label = format!("{}.{}.{group}.secret", rel.endpoint, rel.id);
-        match tools.secret_get(Some(uri), Some(&label), SecretRead::Refresh) {
+        match tools.secret_get(Some(&secret.uri), Some(&label), SecretRead::Refresh) {
             Ok(content) => {
                 for f in fields.iter().filter(|f| group_of(f) == group) {
                     if let Some(v) = content.get(f) {
@@ -111,15 +132,16 @@ fn read(
                 }
             }
             Err(e @ (ToolError::SecretNotFound { .. } | ToolError::Failed { .. })) => {
-                return Ok(Err(NotReady::SecretUnreadable {
+                let why = NotReady::SecretUnreadable {
                     group: group.to_string(),
                     reason: e.to_string(),
-                }))
+                };
+                return Ok((named, Err(why)));
             }
             Err(e) => return Err(e),
         }
     }
-    Ok(Ok(Fields(out)))
+    Ok((named, Ok(Fields(out))))
 }
 
 /// The fields both interfaces answer with, and the three that make a relation ready
@@ -132,23 +154,26 @@ pub(crate) fn read_ready(
     tools: &dyn HookTools,
     rel: &RelationRef,
     remote_app: &str,
-) -> Result<Result<Fields, NotReady>, ToolError> {
-    Ok(read(tools, rel, remote_app, &FIELDS)?.and_then(|f| {
+) -> Result<Answer, ToolError> {
+    let (named, fields) = read(tools, rel, remote_app, &FIELDS)?;
+    let fields = fields.and_then(|f| {
         let missing = f.missing(&REQUIRED);
         if missing.is_empty() {
             Ok(f)
         } else {
             Err(NotReady::Missing(missing))
         }
-    }))
+    });
+    Ok((named, fields))
 }
 
-/// The CA from a `tls-ca` field, if it is a PEM certificate. Older providers put `enabled` or
-/// `disabled` there (relations.md §2.1): those mean "no CA".
+/// The CA text from a `tls-ca` field, if it holds a PEM block (the caller parses it as
+/// X.509). Older providers put `enabled` or `disabled` there (relations.md §2.1): those mean
+/// "no CA".
 pub(crate) fn pem_ca(value: Option<&str>) -> Option<String> {
     value
         .map(str::trim)
-        .filter(|v| v.starts_with("-----BEGIN"))
+        .filter(|v| v.contains("-----BEGIN"))
         .map(|v| format!("{v}\n"))
 }
 

@@ -14,7 +14,9 @@ use std::rc::Rc;
 
 pub const UUID: &str = "5b2e4a3c-1d2e-4f60-8a9b-0c1d2e3f4a5b";
 pub const UUID_HEX: &str = "5b2e4a3c1d2e4f608a9b0c1d2e3f4a5b";
-pub const PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
+/// The CA every Kafka fixture sends (a real X.509 certificate: the charm refuses anything else).
+pub static PEM: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| mirrormaker_integrator::pem::test_ca("fixture-ca"));
 
 /// An in-memory Connect: stored configs and statuses, and a log of every write.
 #[derive(Default)]
@@ -286,8 +288,10 @@ pub fn world() -> State {
             format!("secret:{id}-user"),
             secret(&[("username", user), ("password", "pw-kafka-secret")]),
         );
-        s.secrets
-            .insert(format!("secret:{id}-tls"), secret(&[("tls-ca", PEM)]));
+        s.secrets.insert(
+            format!("secret:{id}-tls"),
+            secret(&[("tls-ca", PEM.as_str())]),
+        );
     }
     s.secrets.insert(
         "secret:c-user".into(),
