@@ -271,7 +271,7 @@ fn unreachable_connect_and_bad_option() {
     s = run_at(s, &hook("update-status", None), &connect, T0 + 300);
     let (kind, msg) = status(&s);
     assert_eq!(kind, StatusKind::Waiting);
-    assert!(msg.starts_with("Kafka Connect: "), "{msg}");
+    assert!(msg.starts_with("Kafka Connect "), "{msg}");
     connect.0.borrow_mut().down = false;
     s.config.insert("auto-restart-max".into(), json!(-1));
     s = run_at(s, &hook("config-changed", None), &connect, T0 + 600);

@@ -20,16 +20,11 @@ pub(super) fn apply(
         };
         match api.validate(d) {
             Ok(errors) if errors.is_empty() => {}
-            Ok(errors) => {
-                return Err((
-                    Vec::new(),
-                    Status::new(
-                        StatusKind::Blocked,
-                        format!("Kafka Connect rejects {}: {}", d.name, errors.join("; ")),
-                    ),
-                ))
+            Ok(errors) => return Err((Vec::new(), rejected(&d.name, &errors))),
+            Err(e) => {
+                let what = format!("validate {}: Kafka Connect {e}", d.name);
+                return Err((Vec::new(), failed(what, &e)));
             }
-            Err(e) => return Err((Vec::new(), failed(format!("Kafka Connect: {e}"), &e))),
         }
     }
     let mut done = Vec::new();
@@ -55,7 +50,7 @@ pub(super) fn apply(
                 step.reason.as_str()
             )),
             Err(e) => {
-                let what = format!("Kafka Connect: {} {}: {e}", step.action.as_str(), step.name);
+                let what = format!("{} {}: Kafka Connect {e}", step.action.as_str(), step.name);
                 return Err((done, failed(what, &e)));
             }
         }
@@ -83,6 +78,24 @@ fn carry(api: &dyn ConnectApi, from: &str, to: &str) -> Result<(), ConnectFailur
         }
         Err(e) => Err(e),
     }
+}
+
+/// Connect's validation refused a config: the status names the first error and how many
+/// more; every error is in the detail (debug log, `status` action).
+fn rejected(name: &str, errors: &[String]) -> Status {
+    let more = match errors.len() {
+        0 | 1 => String::new(),
+        n => format!(" (+{} more)", n - 1),
+    };
+    let first = errors.first().map(String::as_str).unwrap_or("invalid");
+    Status::new(
+        StatusKind::Blocked,
+        format!("Kafka Connect rejects {name}: {first}{more}"),
+    )
+    .with_detail(format!(
+        "Kafka Connect rejects {name}: {}",
+        errors.join("; ")
+    ))
 }
 
 /// A failed call blocks when retrying the same request cannot help (refused credentials, a

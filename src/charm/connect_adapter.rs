@@ -17,6 +17,7 @@ pub struct RealConnect {
 
 /// Builds the real client for what the `connect-client` relation sent, with the default budget.
 pub fn factory(data: &ConnectData) -> Result<Box<dyn ConnectApi>, ConnectFailure> {
+    // Hooks and actions alike: an action waits on Connect no longer than a hook would.
     let budget = Budget::DEFAULT;
     let settings = ConnectSettings {
         endpoints: data.endpoints.clone(),
@@ -30,7 +31,11 @@ pub fn factory(data: &ConnectData) -> Result<Box<dyn ConnectApi>, ConnectFailure
     Ok(Box::new(RealConnect { rt, client }))
 }
 
+/// The driver's view of a client error: its short summary (one cause, one endpoint: what a
+/// status shows after "Kafka Connect "). The whole story — operation, attempts, the HTTP
+/// client's error chain, all redacted — goes to the debug log here.
 fn failure(e: ConnectError) -> ConnectFailure {
+    tracing::warn!("{e}");
     let kind = match &e {
         ConnectError::Certificate { problem, .. } => FailureKind::Certificate(problem.clone()),
         ConnectError::Unauthorized { .. } => FailureKind::Refused,
@@ -40,7 +45,7 @@ fn failure(e: ConnectError) -> ConnectFailure {
     };
     ConnectFailure {
         kind,
-        message: e.to_string(),
+        message: e.summary(),
     }
 }
 
@@ -210,6 +215,8 @@ mod tests {
                 ConnectError::GaveUp {
                     op: op(),
                     attempts: 3,
+                    endpoint: "http://h:8083".into(),
+                    cause: "connection refused".into(),
                     last: "x".into(),
                 },
                 FailureKind::Unavailable,
@@ -255,7 +262,7 @@ mod tests {
             ),
         ];
         for (e, kind) in cases {
-            let text = e.to_string();
+            let text = e.summary();
             let f = failure(e);
             assert_eq!((f.kind, f.message), (kind, text));
         }

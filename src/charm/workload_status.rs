@@ -24,7 +24,6 @@ use crate::plan::{Actual, ActualConnector, Intent, RunState};
 use crate::relations::ConnectData;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The first line of a Java stack trace: the exception and its message.
 /// The status when Kafka Connect could not be used: a certificate that does not verify names
 /// the remedy (a CA relation), anything else waits for Connect.
 pub fn connect_failure(e: &ConnectFailure, connect: &ConnectData, app: &str) -> Status {
@@ -51,9 +50,13 @@ pub fn connect_failure(e: &ConnectFailure, connect: &ConnectData, app: &str) -> 
         FailureKind::Certificate(problem) => {
             Status::new(StatusKind::Blocked, format!("Kafka Connect {problem}"))
         }
-        FailureKind::Unavailable => Status::new(StatusKind::Waiting, format!("Kafka Connect: {e}")),
+        // The message is the client's one-cause summary (connect_adapter); the whole story
+        // is in the debug log.
+        FailureKind::Unavailable => {
+            Status::new(StatusKind::Waiting, format!("Kafka Connect {}", e.message))
+        }
         FailureKind::Refused | FailureKind::Invalid => {
-            Status::new(StatusKind::Blocked, format!("Kafka Connect: {e}"))
+            Status::new(StatusKind::Blocked, format!("Kafka Connect {}", e.message))
         }
     }
 }
@@ -281,9 +284,13 @@ mod tests {
             message: message.into(),
         };
         let cases = [
-            (f(FailureKind::Unavailable, "gave up"), StatusKind::Waiting, "Kafka Connect: gave up"),
-            (f(FailureKind::Refused, "401"), StatusKind::Blocked, "Kafka Connect: 401"),
-            (f(FailureKind::Invalid, "400 bad"), StatusKind::Blocked, "Kafka Connect: 400 bad"),
+            (
+                f(FailureKind::Unavailable, "http://h:8083: connection refused"),
+                StatusKind::Waiting,
+                "Kafka Connect http://h:8083: connection refused",
+            ),
+            (f(FailureKind::Refused, "refused our credentials (401)"), StatusKind::Blocked, "Kafka Connect refused our credentials (401)"),
+            (f(FailureKind::Invalid, "answered 400: bad"), StatusKind::Blocked, "Kafka Connect answered 400: bad"),
             (
                 f(FailureKind::Certificate(CertProblem::UnknownIssuer), "x"),
                 StatusKind::Waiting,
