@@ -356,9 +356,11 @@ async fn secrets_never_leave() {
     echo.set(Phase::RefusePut);
     let out = real_hook(out, hook("config-changed", None)).await;
     let st = out.unit_status.clone().unwrap();
+    // The status keeps the start of Connect's message (cut at 120 characters); that no
+    // secret is anywhere is what `check` proves.
     assert!(
         st.message.contains("Connector configuration is invalid")
-            && st.message.contains("<redacted"),
+            && st.message.chars().count() <= 120,
         "{st}"
     );
     check("400 answer", &everything_said(&out));

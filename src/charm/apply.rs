@@ -22,7 +22,8 @@ pub(super) fn apply(
             Ok(errors) if errors.is_empty() => {}
             Ok(errors) => return Err((Vec::new(), rejected(&d.name, &errors))),
             Err(e) => {
-                let what = format!("validate {}: Kafka Connect {e}", d.name);
+                // The cause first: a status is cut at 120 characters and names are long.
+                let what = format!("Kafka Connect {e} (validate {})", short(&d.name));
                 return Err((Vec::new(), failed(what, &e)));
             }
         }
@@ -50,7 +51,11 @@ pub(super) fn apply(
                 step.reason.as_str()
             )),
             Err(e) => {
-                let what = format!("{} {}: Kafka Connect {e}", step.action.as_str(), step.name);
+                let what = format!(
+                    "Kafka Connect {e} ({} {})",
+                    step.action.as_str(),
+                    short(&step.name)
+                );
                 return Err((done, failed(what, &e)));
             }
         }
@@ -90,12 +95,23 @@ fn rejected(name: &str, errors: &[String]) -> Status {
     let first = errors.first().map(String::as_str).unwrap_or("invalid");
     Status::new(
         StatusKind::Blocked,
-        format!("Kafka Connect rejects {name}: {first}{more}"),
+        format!("Kafka Connect rejects {}: {first}{more}", short(name)),
     )
     .with_detail(format!(
         "Kafka Connect rejects {name}: {}",
         errors.join("; ")
     ))
+}
+
+/// A connector name without its model-uuid suffix (`_` + 32 hex digits), for a status: the
+/// model is implied, and the 33 characters are better spent on the cause.
+fn short(name: &str) -> &str {
+    match name.rsplit_once('_') {
+        Some((head, uuid)) if uuid.len() == 32 && uuid.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            head
+        }
+        _ => name,
+    }
 }
 
 /// A failed call blocks when retrying the same request cannot help (refused credentials, a
@@ -106,4 +122,27 @@ fn failed(message: String, e: &ConnectFailure) -> Status {
         FailureKind::Unavailable | FailureKind::Certificate(_) => StatusKind::Waiting,
     };
     Status::new(kind, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Proves statuses drop only a trailing model-uuid suffix from connector names, and a
+    // rejection names the first error and how many more, all of them kept in the detail.
+    #[test]
+    fn short_names_and_rejections() {
+        let name = "mirror_source_kafka-a_r5_5b2e4a3c1d2e4f608a9b0c1d2e3f4a5b";
+        assert_eq!(short(name), "mirror_source_kafka-a_r5");
+        assert_eq!(short("foreign_x"), "foreign_x");
+        let st = rejected(name, &["a: bad".into(), "b: worse".into()]);
+        assert_eq!(
+            st.message,
+            "Kafka Connect rejects mirror_source_kafka-a_r5: a: bad (+1 more)"
+        );
+        assert_eq!(
+            st.detail.as_deref(),
+            Some(format!("Kafka Connect rejects {name}: a: bad; b: worse").as_str())
+        );
+    }
 }

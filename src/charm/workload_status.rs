@@ -61,6 +61,16 @@ pub fn connect_failure(e: &ConnectFailure, connect: &ConnectData, app: &str) -> 
     }
 }
 
+/// The condition code of a desired connector Connect does not list (for `peer::Since`, so the
+/// status can bound how long "written, not listed" is believed: [`ABSENT_LIMIT`]). Recorded by
+/// the leader's bookkeeping when it tracks absent connectors.
+pub const ABSENT: &str = "absent";
+
+/// How long a connector the leader wrote may stay unlisted before the status blocks: two
+/// default update-status periods (5 min each), when Connect lists a connector within a
+/// second of accepting it.
+pub const ABSENT_LIMIT: u64 = 600;
+
 /// The waiting condition a connector is in, as a short stable code whose start time the
 /// leader keeps (`peer::Since`): `no-status`, `UNASSIGNED`, `no-tasks`, `task-<id>-<STATE>`.
 /// `None` when it is not waiting for anything (RUNNING, FAILED, PAUSED, …).
@@ -168,10 +178,43 @@ impl Inputs<'_> {
         }
     }
 
+    /// A desired connector Connect does not list. On a follower or a read-only pass the
+    /// leader has yet to create it. On the leader's writing pass it was just written (apply
+    /// stops and reports on any failure), so Connect accepted it and still does not list it
+    /// — which Connect never does for long (GET /connectors reads the config topic the PUT
+    /// wrote, §1.3): past [`ABSENT_LIMIT`] the endpoint is probably not Kafka Connect.
+    fn absent(&self, d: &DesiredConnector) -> Status {
+        if self.pending {
+            return Status::new(
+                StatusKind::Waiting,
+                format!("{} not created yet (the leader creates it)", d.name),
+            );
+        }
+        let since = self.since.get(&d.name).filter(|s| s.what == ABSENT);
+        match since.map(|s| self.now.saturating_sub(s.at)) {
+            Some(for_s) if for_s >= ABSENT_LIMIT => Status::new(
+                StatusKind::Blocked,
+                format!(
+                    "{} written but not listed by Kafka Connect for {}: is the endpoint Kafka Connect?",
+                    d.name,
+                    age(for_s)
+                ),
+            ),
+            Some(for_s) => Status::new(
+                StatusKind::Waiting,
+                format!("{} written, not listed by Kafka Connect for {}", d.name, age(for_s)),
+            ),
+            None => Status::new(
+                StatusKind::Waiting,
+                format!("{} written, not listed by Kafka Connect yet", d.name),
+            ),
+        }
+    }
+
     fn finding(&self, d: &DesiredConnector) -> Option<Status> {
         let waiting = |m: String| Some(Status::new(StatusKind::Waiting, m));
         let Some(a) = self.actual.connectors.get(&d.name) else {
-            return waiting(format!("{} not created yet", d.name));
+            return Some(self.absent(d));
         };
         if a.any_failed() {
             return Some(self.failed(d, a));
@@ -432,6 +475,68 @@ mod tests {
         for (got, kind, message) in cases {
             assert_eq!(got, Status::new(kind, message));
         }
+    }
+
+    /// The status of one desired source connector that Connect does not list.
+    fn unlisted(pending: bool, absent_for: Option<u64>) -> Status {
+        let d = [desired(ConnectorKind::Source)];
+        let since = absent_for
+            .map(|s| {
+                BTreeMap::from([(
+                    d[0].name.clone(),
+                    Since {
+                        what: ABSENT.into(),
+                        at: 10_000 - s,
+                    },
+                )])
+            })
+            .unwrap_or_default();
+        from_connectors(&Inputs {
+            desired: &d,
+            actual: &Actual::default(),
+            pairs: &["a -> b".into()],
+            pending,
+            waiting_note: None,
+            intent: &BTreeMap::new(),
+            verdicts: &BTreeMap::new(),
+            restarted: &BTreeSet::new(),
+            since: &since,
+            now: 10_000,
+            app: "mm",
+            max_restarts: 10,
+        })
+    }
+
+    // Proves "not created yet" is said only where it is true (a follower or a read-only pass:
+    // the leader creates it); on the leader's writing pass the connector was written, so the
+    // status says it is not listed, with how long, and blocks past ABSENT_LIMIT.
+    #[test]
+    fn unlisted_connector_wording_is_bounded() {
+        let n = "mirror_source_a_r1_x";
+        assert_eq!(
+            unlisted(true, None),
+            Status::new(
+                StatusKind::Waiting,
+                format!("{n} not created yet (the leader creates it) (+1 more)")
+            )
+        );
+        assert_eq!(
+            unlisted(false, None),
+            Status::new(
+                StatusKind::Waiting,
+                format!("{n} written, not listed by Kafka Connect yet")
+            )
+        );
+        assert_eq!(
+            unlisted(false, Some(120)).message,
+            format!("{n} written, not listed by Kafka Connect for 2m")
+        );
+        let late = unlisted(false, Some(ABSENT_LIMIT));
+        assert_eq!(late.kind, StatusKind::Blocked);
+        assert_eq!(
+            late.message,
+            format!("{n} written but not listed by Kafka Connect for 10m: is the endpoint Kafka Connect?")
+        );
     }
 
     // proves a checkpoint connector without tasks is normal, other kinds wait

@@ -89,6 +89,12 @@ impl Status {
     }
 }
 
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind.as_str(), self.message)
+    }
+}
+
 /// The message `status-set` sends ([`Status::for_juju`]); what it had to cut or clean, and
 /// the detail, go to the debug log (whose layer escapes control characters).
 pub(super) fn outgoing(status: &Status) -> String {
@@ -325,6 +331,30 @@ mod tests {
             e.to_string(),
             "relation-set exited with code 1: cannot write relation settings"
         );
+    }
+
+    // Proves what leaves through status-set is one line of at most 120 characters with no
+    // control character (ESC, BEL, newline, tab…), whitespace runs folded, and that a short
+    // clean message is untouched.
+    #[test]
+    fn status_messages_are_cleaned_and_cut() {
+        let hostile = Status::new(
+            StatusKind::Waiting,
+            "Kafka Connect\u{1b}[31m red\u{7}\nactive: forged\r\n\t  tail",
+        );
+        assert_eq!(
+            hostile.for_juju(),
+            "Kafka Connect [31m red active: forged tail"
+        );
+        let long = Status::new(StatusKind::Blocked, "x".repeat(500));
+        let out = long.for_juju();
+        assert_eq!(out.chars().count(), MAX_STATUS_CHARS);
+        assert!(out.ends_with('…'));
+        let fine = Status::new(StatusKind::Active, "replicating a -> b (3 connectors)");
+        assert_eq!(fine.for_juju(), fine.message);
+        for s in [hostile, long, fine] {
+            assert!(!s.for_juju().chars().any(char::is_control));
+        }
     }
 
     // SecretContent's Debug shows keys, never values.
