@@ -373,10 +373,9 @@ async fn secrets_never_leave() {
     check("config PUT answers", &everything_said(&out));
     let out = real_hook(out, hook("update-status", None)).await;
     let st = out.unit_status.clone().unwrap();
-    assert!(
-        st.message.contains("task 0 FAILED: ") && st.message.contains("(<redacted>)"),
-        "{st}"
-    );
+    // The trace's redacted tail may fall past the 120-character cut; `check` proves no
+    // secret is anywhere.
+    assert!(st.message.contains("task 0 FAILED: "), "{st}");
     let mut said = everything_said(&out);
     let mut out = out;
     for (name, params) in [
