@@ -32,10 +32,11 @@ fn failing_task_walks_the_schedule_across_a_leader_change_then_blocks() {
     let mut s = converged(&connect);
     s.config.insert("auto-restart-max".into(), json!(4));
     let src = name("source", "kafka-a");
+    let short_src = short("source", "kafka-a");
     connect.0.borrow_mut().sticky_failure = true;
     connect.fail_task(&src, 0);
     let failed = format!(
-        "{src} task 0 FAILED: org.apache.kafka.common.errors.SaslAuthenticationException: Authentication failed during authentication due to invalid credentials (<redacted>)"
+        "{short_src} task 0 FAILED: org.apache.kafka.common.errors.SaslAuthenticationException: Authentication failed during authentication due to invalid credentials (<redacted>)"
     );
 
     let mut at = Vec::new();
@@ -199,6 +200,7 @@ fn waiting_states_carry_their_age() {
     let connect = FakeConnect::default();
     let mut s = converged(&connect);
     let src = name("source", "kafka-a");
+    let short_src = short("source", "kafka-a");
     connect
         .0
         .borrow_mut()
@@ -210,12 +212,18 @@ fn waiting_states_carry_their_age() {
     s = run_at(s, &hook("update-status", None), &connect, T0 + 100);
     assert_eq!(
         status(&s),
-        (StatusKind::Waiting, format!("{src} UNASSIGNED for 0s"))
+        (
+            StatusKind::Waiting,
+            format!("{short_src} UNASSIGNED for 0s")
+        )
     );
     s = run_at(s, &hook("update-status", None), &connect, T0 + 100 + 300);
     assert_eq!(
         status(&s),
-        (StatusKind::Waiting, format!("{src} UNASSIGNED for 5m"))
+        (
+            StatusKind::Waiting,
+            format!("{short_src} UNASSIGNED for 5m")
+        )
     );
     let (follower, _) = leader_moves(&s);
     let follower = run_at(
@@ -226,7 +234,10 @@ fn waiting_states_carry_their_age() {
     );
     assert_eq!(
         status(&follower),
-        (StatusKind::Waiting, format!("{src} UNASSIGNED for 10m"))
+        (
+            StatusKind::Waiting,
+            format!("{short_src} UNASSIGNED for 10m")
+        )
     );
 
     {
@@ -241,7 +252,7 @@ fn waiting_states_carry_their_age() {
         status(&s),
         (
             StatusKind::Waiting,
-            format!("{src} RUNNING with no tasks for 1h05m (no matching topic, or a cluster unreachable)")
+            format!("{short_src} RUNNING with no tasks for 1h05m (no matching topic, or a cluster unreachable)")
         )
     );
     // A checkpoint connector without tasks is normal.

@@ -3,6 +3,7 @@
 //! re-plans from what Connect then holds; every step is idempotent).
 
 use super::connect_api::{ConnectApi, ConnectFailure, FailureKind};
+use super::workload_status::short_name as short;
 use crate::juju::{Status, StatusKind};
 use crate::mirror::DesiredConnector;
 use crate::plan::{Action, Plan};
@@ -101,17 +102,6 @@ fn rejected(name: &str, errors: &[String]) -> Status {
         "Kafka Connect rejects {name}: {}",
         errors.join("; ")
     ))
-}
-
-/// A connector name without its model-uuid suffix (`_` + 32 hex digits), for a status: the
-/// model is implied, and the 33 characters are better spent on the cause.
-fn short(name: &str) -> &str {
-    match name.rsplit_once('_') {
-        Some((head, uuid)) if uuid.len() == 32 && uuid.bytes().all(|b| b.is_ascii_hexdigit()) => {
-            head
-        }
-        _ => name,
-    }
 }
 
 /// A failed call blocks when retrying the same request cannot help (refused credentials, a

@@ -61,6 +61,17 @@ pub fn connect_failure(e: &ConnectFailure, connect: &ConnectData, app: &str) -> 
     }
 }
 
+/// A connector name for a status: without its model-uuid suffix (`_` + 32 hex digits). The
+/// model is implied, and a status has 120 characters for the name and the cause.
+pub fn short_name(name: &str) -> &str {
+    match name.rsplit_once('_') {
+        Some((head, uuid)) if uuid.len() == 32 && uuid.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            head
+        }
+        _ => name,
+    }
+}
+
 /// The condition code of a desired connector Connect does not list (for `peer::Since`, so the
 /// status can bound how long "written, not listed" is believed: [`ABSENT_LIMIT`]). Recorded by
 /// the leader's bookkeeping when it tracks absent connectors.
@@ -120,7 +131,11 @@ impl Inputs<'_> {
 
     fn failed(&self, d: &DesiredConnector, a: &ActualConnector) -> Status {
         let label = if a.state == Some(RunState::Failed) {
-            format!("{} FAILED: {}", d.name, root_cause(a.trace.as_deref()))
+            format!(
+                "{} FAILED: {}",
+                short_name(&d.name),
+                root_cause(a.trace.as_deref())
+            )
         } else {
             let t = a
                 .tasks
@@ -129,7 +144,7 @@ impl Inputs<'_> {
                 .expect("any_failed");
             format!(
                 "{} task {} FAILED: {}",
-                d.name,
+                short_name(&d.name),
                 t.id,
                 root_cause(t.trace.as_deref())
             )
@@ -187,7 +202,10 @@ impl Inputs<'_> {
         if self.pending {
             return Status::new(
                 StatusKind::Waiting,
-                format!("{} not created yet (the leader creates it)", d.name),
+                format!(
+                    "{} not created yet (the leader creates it)",
+                    short_name(&d.name)
+                ),
             );
         }
         let since = self.since.get(&d.name).filter(|s| s.what == ABSENT);
@@ -196,17 +214,17 @@ impl Inputs<'_> {
                 StatusKind::Blocked,
                 format!(
                     "{} written but not listed by Kafka Connect for {}: is the endpoint Kafka Connect?",
-                    d.name,
+                    short_name(&d.name),
                     age(for_s)
                 ),
             ),
             Some(for_s) => Status::new(
                 StatusKind::Waiting,
-                format!("{} written, not listed by Kafka Connect for {}", d.name, age(for_s)),
+                format!("{} written, not listed by Kafka Connect for {}", short_name(&d.name), age(for_s)),
             ),
             None => Status::new(
                 StatusKind::Waiting,
-                format!("{} written, not listed by Kafka Connect yet", d.name),
+                format!("{} written, not listed by Kafka Connect yet", short_name(&d.name)),
             ),
         }
     }
@@ -226,14 +244,14 @@ impl Inputs<'_> {
                     StatusKind::Maintenance,
                     format!(
                         "{} {} by the operator (juju run {app}/leader resume)",
-                        d.name,
+                        short_name(&d.name),
                         intent.as_str()
                     ),
                 ));
             }
             return waiting(format!(
                 "{} {}, to be {} as the operator asked",
-                d.name,
+                short_name(&d.name),
                 a.state.as_ref().map_or("starting", RunState::as_str),
                 intent.as_str()
             ));
@@ -241,23 +259,33 @@ impl Inputs<'_> {
         let cond = condition(d, a);
         let aged = |text: String| self.aged(&d.name, cond.as_deref().unwrap_or(""), text);
         match &a.state {
-            None => waiting(aged(format!("{} starting (no status yet)", d.name))),
-            Some(RunState::Unassigned) => waiting(aged(format!("{} UNASSIGNED", d.name))),
-            Some(RunState::Restarting) => waiting(format!("{} RESTARTING", d.name)),
+            None => waiting(aged(format!(
+                "{} starting (no status yet)",
+                short_name(&d.name)
+            ))),
+            Some(RunState::Unassigned) => {
+                waiting(aged(format!("{} UNASSIGNED", short_name(&d.name))))
+            }
+            Some(RunState::Restarting) => waiting(format!("{} RESTARTING", short_name(&d.name))),
             Some(state @ (RunState::Paused | RunState::Stopped)) => Some(Status::new(
                 StatusKind::Maintenance,
                 format!(
                     "{} {state} outside the charm (juju run {app}/leader resume)",
-                    d.name
+                    short_name(&d.name)
                 ),
             )),
             _ => {
                 if let Some(t) = a.tasks.iter().find(|t| t.state != RunState::Running) {
-                    waiting(aged(format!("{} task {} {}", d.name, t.id, t.state)))
+                    waiting(aged(format!(
+                        "{} task {} {}",
+                        short_name(&d.name),
+                        t.id,
+                        t.state
+                    )))
                 } else if cond.as_deref() == Some("no-tasks") {
                     waiting(format!(
                         "{} (no matching topic, or a cluster unreachable)",
-                        aged(format!("{} RUNNING with no tasks", d.name))
+                        aged(format!("{} RUNNING with no tasks", short_name(&d.name)))
                     ))
                 } else {
                     None
