@@ -177,9 +177,15 @@ fn route(st: &mut State, method: &str, target: &str, body: &[u8]) -> (u16, Value
                     .and_then(|v| v.get("offsets").cloned())
                     .unwrap_or(json!([]));
                 st.offsets.insert(name.to_string(), offsets);
-                (200, json!({"message": "The offsets for this connector have been altered successfully"}))
+                (
+                    200,
+                    json!({"message": "The offsets for this connector have been altered successfully"}),
+                )
             }
-            Some(_) => (400, json!({"error_code": 400, "message": "Connectors must be in the STOPPED state before their offsets can be modified."})),
+            Some(_) => (
+                400,
+                json!({"error_code": 400, "message": "Connectors must be in the STOPPED state before their offsets can be modified."}),
+            ),
             None => not_found(name),
         },
         ("DELETE", ["connectors", name]) => match st.connectors.remove(*name) {
@@ -215,17 +221,26 @@ fn route(st: &mut State, method: &str, target: &str, body: &[u8]) -> (u16, Value
 fn create(st: &mut State, body: &[u8]) -> (u16, Value) {
     let req: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let (Some(name), Some(config)) = (req["name"].as_str(), req["config"].as_object()) else {
-        return (400, json!({"error_code": 400, "message": "name and config are required"}));
+        return (
+            400,
+            json!({"error_code": 400, "message": "name and config are required"}),
+        );
     };
     if st.connectors.contains_key(name) {
-        return (409, json!({"error_code": 409, "message": format!("Connector {name} already exists")}));
+        return (
+            409,
+            json!({"error_code": 409, "message": format!("Connector {name} already exists")}),
+        );
     }
     let mut config: BTreeMap<String, String> = config
         .iter()
         .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
         .collect();
     config.insert("name".into(), name.to_string());
-    let state = req["initial_state"].as_str().unwrap_or("RUNNING").to_string();
+    let state = req["initial_state"]
+        .as_str()
+        .unwrap_or("RUNNING")
+        .to_string();
     let c = Conn { config, state };
     let info = info_json(name, &c);
     st.connectors.insert(name.to_string(), c);
