@@ -375,7 +375,7 @@ async fn secrets_never_leave() {
     let st = out.unit_status.clone().unwrap();
     // The trace's redacted tail may fall past the 120-character cut; `check` proves no
     // secret is anywhere.
-    assert!(st.message.contains("task 0 FAILED: "), "{st}");
+    assert!(st.message.contains("task 0 FAILED; "), "{st}");
     let mut said = everything_said(&out);
     let mut out = out;
     for (name, params) in [

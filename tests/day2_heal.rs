@@ -7,7 +7,7 @@ mod day2_support;
 
 use day2_support::*;
 use mirrormaker_integrator::juju::memory::State;
-use mirrormaker_integrator::juju::StatusKind;
+use mirrormaker_integrator::juju::{Status, StatusKind};
 use serde_json::json;
 
 fn restarts(connect: &FakeConnect) -> usize {
@@ -35,9 +35,14 @@ fn failing_task_walks_the_schedule_across_a_leader_change_then_blocks() {
     let short_src = short("source", "kafka-a");
     connect.0.borrow_mut().sticky_failure = true;
     connect.fail_task(&src, 0);
-    let failed = format!(
-        "{short_src} task 0 FAILED: org.apache.kafka.common.errors.SaslAuthenticationException: Authentication failed during authentication due to invalid credentials (<redacted>)"
-    );
+    // What failed, what the charm does next, then the cause (cut at 120 by status-set).
+    let failed = |next: &str| {
+        Status::new(
+            StatusKind::Waiting,
+            format!("{short_src} task 0 FAILED; {next}: SaslAuthenticationException: Authentication failed during authentication due to invalid credentials (<redacted>)"),
+        )
+        .for_juju()
+    };
 
     let mut at = Vec::new();
     let mut messages = Vec::new();
@@ -59,29 +64,23 @@ fn failing_task_walks_the_schedule_across_a_leader_change_then_blocks() {
         messages[0],
         (
             StatusKind::Waiting,
-            format!("{failed}; auto-restart 1/4 issued at 17:00 UTC")
+            failed("auto-restart 1/4 issued at 17:00 UTC")
         )
     );
     assert_eq!(
         messages[1],
-        (
-            StatusKind::Waiting,
-            format!("{failed}; auto-restart 2/4 at 17:02 UTC")
-        )
+        (StatusKind::Waiting, failed("auto-restart 2/4 at 17:02 UTC"))
     );
     assert_eq!(
         messages[9],
-        (
-            StatusKind::Waiting,
-            format!("{failed}; auto-restart 4/4 at 17:20 UTC")
-        )
+        (StatusKind::Waiting, failed("auto-restart 4/4 at 17:20 UTC"))
     );
     println!("status after restart 2: {:?}", messages[3]);
     assert_eq!(
         messages[30],
         (
             StatusKind::Blocked,
-            format!("{failed}; auto-restart gave up after 4 restarts (juju run mirrormaker/leader restart)")
+            failed("auto-restart gave up after 4 restarts, juju run mirrormaker/leader restart")
         )
     );
     let bag = peer_bag(&s);
@@ -150,7 +149,7 @@ fn disabled_and_follower_never_restart() {
     assert_eq!(restarts(&connect), 0);
     let (kind, msg) = status(&follower);
     assert_eq!(kind, StatusKind::Waiting);
-    assert!(msg.ends_with("auto-restart 2/10 at 17:02 UTC"), "{msg}");
+    assert!(msg.contains("; auto-restart 2/10 at 17:02 UTC: "), "{msg}");
 
     s.config.insert("auto-restart".into(), json!(false));
     s = run_at(s, &hook("config-changed", None), &connect, T0 + 600);
@@ -158,7 +157,7 @@ fn disabled_and_follower_never_restart() {
     let (kind, msg) = status(&s);
     assert_eq!(kind, StatusKind::Blocked);
     assert!(
-        msg.ends_with("(auto-restart is off: juju run mirrormaker/leader restart)"),
+        msg.contains("; auto-restart is off, juju run mirrormaker/leader restart: "),
         "{msg}"
     );
 }
@@ -188,7 +187,10 @@ fn paused_connectors_are_not_auto_restarted() {
         status(&out),
         (
             StatusKind::Maintenance,
-            format!("{ck} stopped by the operator (juju run mirrormaker/leader resume)")
+            format!(
+                "{} stopped by the operator (juju run mirrormaker/leader resume)",
+                short("checkpoint", "kafka-a")
+            )
         )
     );
 }

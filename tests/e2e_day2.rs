@@ -145,7 +145,7 @@ fn day2_end_to_end() {
     let named = format!("{source} task ");
     let failed = wait_for("a FAILED source task reported", LIMIT, || {
         let st = tick_at(sim, t0, "waiting", "FAILED")?;
-        if st.1.starts_with(&named) && st.1.contains(" FAILED: ") {
+        if st.1.starts_with(&named) && st.1.contains(" FAILED; ") {
             Ok(st)
         } else {
             Err(format!("{}: {}", st.0, st.1))

@@ -40,8 +40,8 @@ pub fn connect_failure(e: &ConnectFailure, connect: &ConnectData, app: &str) -> 
         FailureKind::Certificate(CertProblem::UnknownIssuer) => Status::new(
             StatusKind::Waiting,
             format!(
-                "Kafka Connect's certificate is signed by none of the {} trusted CA(s) ({}): \
-                 relate its CA on {app}:receive-ca-cert",
+                "Kafka Connect's CA is none of the {} we trust ({}): \
+                 relate it on {app}:receive-ca-cert",
                 connect.cas.len(),
                 connect.ca_sources()
             ),
@@ -58,6 +58,20 @@ pub fn connect_failure(e: &ConnectFailure, connect: &ConnectData, app: &str) -> 
         FailureKind::Refused | FailureKind::Invalid => {
             Status::new(StatusKind::Blocked, format!("Kafka Connect {}", e.message))
         }
+    }
+}
+
+/// A Java exception line without the exception's package:
+/// `org.apache.kafka.common.errors.X: msg` → `X: msg`.
+pub fn without_package(line: &str) -> &str {
+    let class_end = line.find(':').unwrap_or(line.len());
+    let class = &line[..class_end];
+    if class.contains(' ') {
+        return line;
+    }
+    match class.rfind('.') {
+        Some(dot) => &line[dot + 1..],
+        None => line,
     }
 }
 
@@ -129,66 +143,66 @@ impl Inputs<'_> {
         }
     }
 
+    /// A FAILED connector or task: what failed, what the charm does about it, then the root
+    /// cause without its Java package — in that order, so that the 120-character cut of
+    /// `status-set` takes the tail of Java's message, never the remedy (the whole message is
+    /// the detail: debug log and `status` action).
     fn failed(&self, d: &DesiredConnector, a: &ActualConnector) -> Status {
-        let label = if a.state == Some(RunState::Failed) {
-            format!(
-                "{} FAILED: {}",
-                short_name(&d.name),
-                root_cause(a.trace.as_deref())
-            )
+        let name = short_name(&d.name);
+        let (head, trace) = if a.state == Some(RunState::Failed) {
+            (format!("{name} FAILED"), a.trace.as_deref())
         } else {
             let t = a
                 .tasks
                 .iter()
                 .find(|t| t.state == RunState::Failed)
                 .expect("any_failed");
-            format!(
-                "{} task {} FAILED: {}",
-                short_name(&d.name),
-                t.id,
-                root_cause(t.trace.as_deref())
-            )
+            (format!("{name} task {} FAILED", t.id), t.trace.as_deref())
         };
+        let cause = without_package(root_cause(trace));
+        let (kind, next) = self.next_for_failed(&d.name);
+        Status::new(kind, format!("{head}; {next}: {cause}"))
+    }
+
+    /// What happens next to a FAILED connector: the status kind and the words.
+    fn next_for_failed(&self, name: &str) -> (StatusKind, String) {
         let (max, app) = (self.max_restarts, self.app);
-        if let Some(intent) = self.intent.get(&d.name) {
+        if let Some(intent) = self.intent.get(name) {
             // Held by the operator: neither auto-restarted nor restartable until resumed.
-            return Status::new(
+            return (
                 StatusKind::Blocked,
                 format!(
-                    "{label} ({} by the operator: juju run {app}/leader resume)",
+                    "{} by the operator, juju run {app}/leader resume",
                     intent.as_str()
                 ),
             );
         }
-        match self.verdicts.get(&d.name) {
-            Some(Verdict::RestartNow { n }) if self.restarted.contains(&d.name) => Status::new(
+        match self.verdicts.get(name) {
+            Some(Verdict::RestartNow { n }) if self.restarted.contains(name) => (
                 StatusKind::Waiting,
-                format!(
-                    "{label}; auto-restart {n}/{max} issued at {}",
-                    hhmm_utc(self.now)
-                ),
+                format!("auto-restart {n}/{max} issued at {}", hhmm_utc(self.now)),
             ),
-            Some(Verdict::RestartNow { n }) => Status::new(
+            Some(Verdict::RestartNow { n }) => (
                 StatusKind::Waiting,
-                format!("{label}; auto-restart {n}/{max} due now"),
+                format!("auto-restart {n}/{max} due now"),
             ),
-            Some(Verdict::Wait { n, at }) => Status::new(
+            Some(Verdict::Wait { n, at }) => (
                 StatusKind::Waiting,
-                format!("{label}; auto-restart {n}/{max} at {}", hhmm_utc(*at)),
+                format!("auto-restart {n}/{max} at {}", hhmm_utc(*at)),
             ),
-            Some(Verdict::GaveUp { restarts }) => Status::new(
+            Some(Verdict::GaveUp { restarts }) => (
                 StatusKind::Blocked,
                 format!(
-                    "{label}; auto-restart gave up after {restarts} restarts (juju run {app}/leader restart)"
+                    "auto-restart gave up after {restarts} restarts, juju run {app}/leader restart"
                 ),
             ),
-            Some(Verdict::Disabled) => Status::new(
+            Some(Verdict::Disabled) => (
                 StatusKind::Blocked,
-                format!("{label} (auto-restart is off: juju run {app}/leader restart)"),
+                format!("auto-restart is off, juju run {app}/leader restart"),
             ),
-            _ => Status::new(
+            _ => (
                 StatusKind::Blocked,
-                format!("{label} (juju run {app}/leader restart)"),
+                format!("juju run {app}/leader restart"),
             ),
         }
     }
@@ -388,8 +402,8 @@ mod tests {
         );
         assert_eq!(
             st.message,
-            "Kafka Connect's certificate is signed by none of the 1 trusted CA(s) \
-             (receive-ca-cert tls): relate its CA on mm:receive-ca-cert"
+            "Kafka Connect's CA is none of the 1 we trust \
+             (receive-ca-cert tls): relate it on mm:receive-ca-cert"
         );
     }
 
@@ -462,17 +476,17 @@ mod tests {
             (
                 one(connector("RUNNING", &["RUNNING", "FAILED"]), None, Some(Verdict::Wait { n: 3, at: 63_720 })),
                 Waiting,
-                format!("{n} task 1 FAILED: java.lang.Boom: bad; auto-restart 3/10 at 17:42 UTC"),
+                format!("{n} task 1 FAILED; auto-restart 3/10 at 17:42 UTC: Boom: bad"),
             ),
             (
                 one(connector("RUNNING", &["FAILED"]), None, Some(Verdict::GaveUp { restarts: 10 })),
                 Blocked,
-                format!("{n} task 0 FAILED: java.lang.Boom: bad; auto-restart gave up after 10 restarts (juju run mm/leader restart)"),
+                format!("{n} task 0 FAILED; auto-restart gave up after 10 restarts, juju run mm/leader restart: Boom: bad"),
             ),
             (
                 one(connector("PAUSED", &["FAILED"]), Some(Intent::Paused), None),
                 Blocked,
-                format!("{n} task 0 FAILED: java.lang.Boom: bad (paused by the operator: juju run mm/leader resume)"),
+                format!("{n} task 0 FAILED; paused by the operator, juju run mm/leader resume: Boom: bad"),
             ),
             (
                 one(connector("PAUSED", &["PAUSED"]), Some(Intent::Paused), None),
@@ -564,6 +578,21 @@ mod tests {
         assert_eq!(
             late.message,
             format!("{n} written but not listed by Kafka Connect for 10m: is the endpoint Kafka Connect?")
+        );
+    }
+
+    // Proves the Java package is dropped from an exception line, and nothing else is touched.
+    #[test]
+    fn exception_package_is_dropped() {
+        assert_eq!(
+            without_package("org.apache.kafka.common.errors.TopicAuthorizationException: Not authorized to access topics: [a.b]"),
+            "TopicAuthorizationException: Not authorized to access topics: [a.b]"
+        );
+        assert_eq!(without_package("no trace"), "no trace");
+        assert_eq!(without_package("Boom"), "Boom");
+        assert_eq!(
+            without_package("a sentence. With: colon"),
+            "a sentence. With: colon"
         );
     }
 
