@@ -356,9 +356,11 @@ async fn secrets_never_leave() {
     echo.set(Phase::RefusePut);
     let out = real_hook(out, hook("config-changed", None)).await;
     let st = out.unit_status.clone().unwrap();
+    // The status keeps the start of Connect's message (cut at 120 characters); that no
+    // secret is anywhere is what `check` proves.
     assert!(
         st.message.contains("Connector configuration is invalid")
-            && st.message.contains("<redacted"),
+            && st.message.chars().count() <= 120,
         "{st}"
     );
     check("400 answer", &everything_said(&out));
@@ -371,10 +373,9 @@ async fn secrets_never_leave() {
     check("config PUT answers", &everything_said(&out));
     let out = real_hook(out, hook("update-status", None)).await;
     let st = out.unit_status.clone().unwrap();
-    assert!(
-        st.message.contains("task 0 FAILED: ") && st.message.contains("(<redacted>)"),
-        "{st}"
-    );
+    // The trace's redacted tail may fall past the 120-character cut; `check` proves no
+    // secret is anywhere.
+    assert!(st.message.contains("task 0 FAILED; "), "{st}");
     let mut said = everything_said(&out);
     let mut out = out;
     for (name, params) in [

@@ -224,8 +224,8 @@ fn bundle_change_without_the_signer_waits_and_touches_nothing() {
         status(&out),
         (
             StatusKind::Waiting,
-            "Kafka Connect's certificate is signed by none of the 1 trusted CA(s) \
-             (receive-ca-cert tls): relate its CA on mirrormaker:receive-ca-cert"
+            "Kafka Connect's CA is none of the 1 we trust \
+             (receive-ca-cert tls): relate it on mirrormaker:receive-ca-cert"
                 .to_string()
         )
     );

@@ -7,7 +7,7 @@ mod day2_support;
 
 use day2_support::*;
 use mirrormaker_integrator::juju::memory::State;
-use mirrormaker_integrator::juju::StatusKind;
+use mirrormaker_integrator::juju::{Status, StatusKind};
 use serde_json::json;
 
 fn restarts(connect: &FakeConnect) -> usize {
@@ -32,11 +32,17 @@ fn failing_task_walks_the_schedule_across_a_leader_change_then_blocks() {
     let mut s = converged(&connect);
     s.config.insert("auto-restart-max".into(), json!(4));
     let src = name("source", "kafka-a");
+    let short_src = short("source", "kafka-a");
     connect.0.borrow_mut().sticky_failure = true;
     connect.fail_task(&src, 0);
-    let failed = format!(
-        "{src} task 0 FAILED: org.apache.kafka.common.errors.SaslAuthenticationException: Authentication failed during authentication due to invalid credentials (<redacted>)"
-    );
+    // What failed, what the charm does next, then the cause (cut at 120 by status-set).
+    let failed = |next: &str| {
+        Status::new(
+            StatusKind::Waiting,
+            format!("{short_src} task 0 FAILED; {next}: SaslAuthenticationException: Authentication failed during authentication due to invalid credentials (<redacted>)"),
+        )
+        .for_juju()
+    };
 
     let mut at = Vec::new();
     let mut messages = Vec::new();
@@ -58,29 +64,23 @@ fn failing_task_walks_the_schedule_across_a_leader_change_then_blocks() {
         messages[0],
         (
             StatusKind::Waiting,
-            format!("{failed}; auto-restart 1/4 issued at 17:00 UTC")
+            failed("auto-restart 1/4 issued at 17:00 UTC")
         )
     );
     assert_eq!(
         messages[1],
-        (
-            StatusKind::Waiting,
-            format!("{failed}; auto-restart 2/4 at 17:02 UTC")
-        )
+        (StatusKind::Waiting, failed("auto-restart 2/4 at 17:02 UTC"))
     );
     assert_eq!(
         messages[9],
-        (
-            StatusKind::Waiting,
-            format!("{failed}; auto-restart 4/4 at 17:20 UTC")
-        )
+        (StatusKind::Waiting, failed("auto-restart 4/4 at 17:20 UTC"))
     );
     println!("status after restart 2: {:?}", messages[3]);
     assert_eq!(
         messages[30],
         (
             StatusKind::Blocked,
-            format!("{failed}; auto-restart gave up after 4 restarts (juju run mirrormaker/leader restart)")
+            failed("auto-restart gave up after 4 restarts, juju run mirrormaker/leader restart")
         )
     );
     let bag = peer_bag(&s);
@@ -149,7 +149,7 @@ fn disabled_and_follower_never_restart() {
     assert_eq!(restarts(&connect), 0);
     let (kind, msg) = status(&follower);
     assert_eq!(kind, StatusKind::Waiting);
-    assert!(msg.ends_with("auto-restart 2/10 at 17:02 UTC"), "{msg}");
+    assert!(msg.contains("; auto-restart 2/10 at 17:02 UTC: "), "{msg}");
 
     s.config.insert("auto-restart".into(), json!(false));
     s = run_at(s, &hook("config-changed", None), &connect, T0 + 600);
@@ -157,7 +157,7 @@ fn disabled_and_follower_never_restart() {
     let (kind, msg) = status(&s);
     assert_eq!(kind, StatusKind::Blocked);
     assert!(
-        msg.ends_with("(auto-restart is off: juju run mirrormaker/leader restart)"),
+        msg.contains("; auto-restart is off, juju run mirrormaker/leader restart: "),
         "{msg}"
     );
 }
@@ -187,7 +187,10 @@ fn paused_connectors_are_not_auto_restarted() {
         status(&out),
         (
             StatusKind::Maintenance,
-            format!("{ck} stopped by the operator (juju run mirrormaker/leader resume)")
+            format!(
+                "{} stopped by the operator (juju run mirrormaker/leader resume)",
+                short("checkpoint", "kafka-a")
+            )
         )
     );
 }
@@ -199,6 +202,7 @@ fn waiting_states_carry_their_age() {
     let connect = FakeConnect::default();
     let mut s = converged(&connect);
     let src = name("source", "kafka-a");
+    let short_src = short("source", "kafka-a");
     connect
         .0
         .borrow_mut()
@@ -210,12 +214,18 @@ fn waiting_states_carry_their_age() {
     s = run_at(s, &hook("update-status", None), &connect, T0 + 100);
     assert_eq!(
         status(&s),
-        (StatusKind::Waiting, format!("{src} UNASSIGNED for 0s"))
+        (
+            StatusKind::Waiting,
+            format!("{short_src} UNASSIGNED for 0s")
+        )
     );
     s = run_at(s, &hook("update-status", None), &connect, T0 + 100 + 300);
     assert_eq!(
         status(&s),
-        (StatusKind::Waiting, format!("{src} UNASSIGNED for 5m"))
+        (
+            StatusKind::Waiting,
+            format!("{short_src} UNASSIGNED for 5m")
+        )
     );
     let (follower, _) = leader_moves(&s);
     let follower = run_at(
@@ -226,7 +236,10 @@ fn waiting_states_carry_their_age() {
     );
     assert_eq!(
         status(&follower),
-        (StatusKind::Waiting, format!("{src} UNASSIGNED for 10m"))
+        (
+            StatusKind::Waiting,
+            format!("{short_src} UNASSIGNED for 10m")
+        )
     );
 
     {
@@ -241,7 +254,7 @@ fn waiting_states_carry_their_age() {
         status(&s),
         (
             StatusKind::Waiting,
-            format!("{src} RUNNING with no tasks for 1h05m (no matching topic, or a cluster unreachable)")
+            format!("{short_src} RUNNING with no tasks for 1h05m (no matching topic, or a cluster unreachable)")
         )
     );
     // A checkpoint connector without tasks is normal.
@@ -271,7 +284,7 @@ fn unreachable_connect_and_bad_option() {
     s = run_at(s, &hook("update-status", None), &connect, T0 + 300);
     let (kind, msg) = status(&s);
     assert_eq!(kind, StatusKind::Waiting);
-    assert!(msg.starts_with("Kafka Connect: "), "{msg}");
+    assert!(msg.starts_with("Kafka Connect "), "{msg}");
     connect.0.borrow_mut().down = false;
     s.config.insert("auto-restart-max".into(), json!(-1));
     s = run_at(s, &hook("config-changed", None), &connect, T0 + 600);

@@ -189,7 +189,7 @@ async fn hook_auto_restarts_over_http() {
     let st = second.unit_status.unwrap();
     assert_eq!(st.kind, StatusKind::Waiting);
     assert!(
-        st.message.contains("task 1 FAILED: org.apache.kafka.connect.errors.ConnectException: broker down (<redacted>); auto-restart 2/10 at 17:02 UTC"),
+        st.message.contains("task 1 FAILED; auto-restart 2/10 at 17:02 UTC: ConnectException: broker down (<redacted>)"),
         "{st}"
     );
 }

@@ -142,10 +142,14 @@ fn day2_end_to_end() {
             .unwrap(),
     );
     let t0 = now();
-    let named = format!("{source} task ");
+    // Statuses name connectors without the model-uuid suffix.
+    let shown = source
+        .rsplit_once('_')
+        .map_or(source.as_str(), |(head, _)| head);
+    let named = format!("{shown} task ");
     let failed = wait_for("a FAILED source task reported", LIMIT, || {
         let st = tick_at(sim, t0, "waiting", "FAILED")?;
-        if st.1.starts_with(&named) && st.1.contains(" FAILED: ") {
+        if st.1.starts_with(&named) && st.1.contains(" FAILED; ") {
             Ok(st)
         } else {
             Err(format!("{}: {}", st.0, st.1))

@@ -3,6 +3,7 @@
 //! re-plans from what Connect then holds; every step is idempotent).
 
 use super::connect_api::{ConnectApi, ConnectFailure, FailureKind};
+use super::workload_status::short_name as short;
 use crate::juju::{Status, StatusKind};
 use crate::mirror::DesiredConnector;
 use crate::plan::{Action, Plan};
@@ -20,16 +21,12 @@ pub(super) fn apply(
         };
         match api.validate(d) {
             Ok(errors) if errors.is_empty() => {}
-            Ok(errors) => {
-                return Err((
-                    Vec::new(),
-                    Status::new(
-                        StatusKind::Blocked,
-                        format!("Kafka Connect rejects {}: {}", d.name, errors.join("; ")),
-                    ),
-                ))
+            Ok(errors) => return Err((Vec::new(), rejected(&d.name, &errors))),
+            Err(e) => {
+                // The cause first: a status is cut at 120 characters and names are long.
+                let what = format!("Kafka Connect {e} (validate {})", short(&d.name));
+                return Err((Vec::new(), failed(what, &e)));
             }
-            Err(e) => return Err((Vec::new(), failed(format!("Kafka Connect: {e}"), &e))),
         }
     }
     let mut done = Vec::new();
@@ -55,7 +52,11 @@ pub(super) fn apply(
                 step.reason.as_str()
             )),
             Err(e) => {
-                let what = format!("Kafka Connect: {} {}: {e}", step.action.as_str(), step.name);
+                let what = format!(
+                    "Kafka Connect {e} ({} {})",
+                    step.action.as_str(),
+                    short(&step.name)
+                );
                 return Err((done, failed(what, &e)));
             }
         }
@@ -85,6 +86,24 @@ fn carry(api: &dyn ConnectApi, from: &str, to: &str) -> Result<(), ConnectFailur
     }
 }
 
+/// Connect's validation refused a config: the status names the first error and how many
+/// more; every error is in the detail (debug log, `status` action).
+fn rejected(name: &str, errors: &[String]) -> Status {
+    let more = match errors.len() {
+        0 | 1 => String::new(),
+        n => format!(" (+{} more)", n - 1),
+    };
+    let first = errors.first().map(String::as_str).unwrap_or("invalid");
+    Status::new(
+        StatusKind::Blocked,
+        format!("Kafka Connect rejects {}: {first}{more}", short(name)),
+    )
+    .with_detail(format!(
+        "Kafka Connect rejects {name}: {}",
+        errors.join("; ")
+    ))
+}
+
 /// A failed call blocks when retrying the same request cannot help (refused credentials, a
 /// request Connect rejects for good); otherwise the next hook retries.
 fn failed(message: String, e: &ConnectFailure) -> Status {
@@ -93,4 +112,27 @@ fn failed(message: String, e: &ConnectFailure) -> Status {
         FailureKind::Unavailable | FailureKind::Certificate(_) => StatusKind::Waiting,
     };
     Status::new(kind, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Proves statuses drop only a trailing model-uuid suffix from connector names, and a
+    // rejection names the first error and how many more, all of them kept in the detail.
+    #[test]
+    fn short_names_and_rejections() {
+        let name = "mirror_source_kafka-a_r5_5b2e4a3c1d2e4f608a9b0c1d2e3f4a5b";
+        assert_eq!(short(name), "mirror_source_kafka-a_r5");
+        assert_eq!(short("foreign_x"), "foreign_x");
+        let st = rejected(name, &["a: bad".into(), "b: worse".into()]);
+        assert_eq!(
+            st.message,
+            "Kafka Connect rejects mirror_source_kafka-a_r5: a: bad (+1 more)"
+        );
+        assert_eq!(
+            st.detail.as_deref(),
+            Some(format!("Kafka Connect rejects {name}: a: bad; b: worse").as_str())
+        );
+    }
 }

@@ -17,6 +17,7 @@ pub struct RealConnect {
 
 /// Builds the real client for what the `connect-client` relation sent, with the default budget.
 pub fn factory(data: &ConnectData) -> Result<Box<dyn ConnectApi>, ConnectFailure> {
+    // Hooks and actions alike: an action waits on Connect no longer than a hook would.
     let budget = Budget::DEFAULT;
     let settings = ConnectSettings {
         endpoints: data.endpoints.clone(),
@@ -30,7 +31,11 @@ pub fn factory(data: &ConnectData) -> Result<Box<dyn ConnectApi>, ConnectFailure
     Ok(Box::new(RealConnect { rt, client }))
 }
 
+/// The driver's view of a client error: its short summary (one cause, one endpoint: what a
+/// status shows after "Kafka Connect "). The whole story — operation, attempts, the HTTP
+/// client's error chain, all redacted — goes to the debug log here.
 fn failure(e: ConnectError) -> ConnectFailure {
+    tracing::warn!("{e}");
     let kind = match &e {
         ConnectError::Certificate { problem, .. } => FailureKind::Certificate(problem.clone()),
         ConnectError::Unauthorized { .. } => FailureKind::Refused,
@@ -40,7 +45,7 @@ fn failure(e: ConnectError) -> ConnectFailure {
     };
     ConnectFailure {
         kind,
-        message: e.to_string(),
+        message: e.summary(),
     }
 }
 
@@ -99,13 +104,33 @@ async fn wait_stopped(client: &ConnectClient, name: &str) -> Result<(), ConnectF
     }
 }
 
-/// The secret values of a connector config, so that an error echoing them is redacted.
+/// The secret values of a connector config, so that an error echoing them is redacted: each
+/// sensitive value, and the bare password inside a JAAS line (Connect's messages can quote it
+/// without its `password=` key).
 fn secrets_of(config: &BTreeMap<String, String>) -> Vec<Secret> {
-    config
-        .iter()
-        .filter(|(k, _)| is_sensitive_key(k))
-        .map(|(_, v)| Secret::new(v.clone()))
-        .collect()
+    let mut out = Vec::new();
+    for (_, v) in config.iter().filter(|(k, _)| is_sensitive_key(k)) {
+        out.push(Secret::new(v.clone()));
+        if let Some(pw) = jaas_password(v) {
+            out.push(Secret::new(pw));
+        }
+    }
+    out
+}
+
+/// The value of `password="…"` in a JAAS line (with `\"` and `\\` unescaped).
+fn jaas_password(jaas: &str) -> Option<String> {
+    let start = jaas.find("password=\"")? + "password=\"".len();
+    let mut out = String::new();
+    let mut chars = jaas[start..].chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push(chars.next()?),
+            '"' => return (!out.is_empty()).then_some(out),
+            c => out.push(c),
+        }
+    }
+    None
 }
 
 impl ConnectApi for RealConnect {
@@ -200,6 +225,23 @@ impl ConnectApi for RealConnect {
 mod tests {
     use super::*;
 
+    // Proves the bare password inside a rendered JAAS line is a secret to redact too, escapes
+    // undone, and a value without one adds nothing more.
+    #[test]
+    fn jaas_passwords_are_redacted_too() {
+        let config = BTreeMap::from([
+            (
+                "source.cluster.sasl.jaas.config".to_string(),
+                r#"org.apache.kafka.common.security.scram.ScramLoginModule required username="u" password="p\"w";"#.to_string(),
+            ),
+            ("tasks.max".to_string(), "1".to_string()),
+        ]);
+        let secrets = secrets_of(&config);
+        assert_eq!(secrets.len(), 2);
+        assert_eq!(secrets[1].expose(), "p\"w");
+        assert_eq!(jaas_password("no password here"), None);
+    }
+
     // Proves the client's error kinds survive the port: only what a later hook may fix is
     // Unavailable (gave up, 5xx); refused credentials, 4xx, 404 and bad relation data are not.
     #[test]
@@ -210,6 +252,8 @@ mod tests {
                 ConnectError::GaveUp {
                     op: op(),
                     attempts: 3,
+                    endpoint: "http://h:8083".into(),
+                    cause: "connection refused".into(),
                     last: "x".into(),
                 },
                 FailureKind::Unavailable,
@@ -255,7 +299,7 @@ mod tests {
             ),
         ];
         for (e, kind) in cases {
-            let text = e.to_string();
+            let text = e.summary();
             let f = failure(e);
             assert_eq!((f.kind, f.message), (kind, text));
         }

@@ -60,7 +60,12 @@ pub struct Report {
     pub unit: String,
     pub leader: bool,
     pub status: &'static str,
+    /// The message as `juju status` shows it (one line, ≤ 120 characters).
     pub message: String,
+    /// The whole story when the message is a cut of it (every validation error, a long
+    /// message from Connect), one line, control characters escaped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
     /// When the leader last changed Kafka Connect (RFC 3339).
     pub last_change: Option<String>,
     pub pairs: Vec<String>,
@@ -176,7 +181,8 @@ pub fn report(s: &Snapshot, o: &Outcome) -> Report {
         unit: s.unit.clone(),
         leader: s.leader,
         status: o.status.kind.as_str(),
-        message: o.status.message.clone(),
+        message: o.status.for_juju(),
+        detail: detail(&o.status),
         last_change: s
             .peer
             .as_ref()
@@ -192,6 +198,23 @@ pub fn report(s: &Snapshot, o: &Outcome) -> Report {
     }
 }
 
+/// The detail worth showing besides the status line: the status's own detail, else the full
+/// message when `status-set` had to cut or clean it; control characters escaped.
+fn detail(st: &crate::juju::Status) -> Option<String> {
+    let full = st
+        .detail
+        .clone()
+        .or_else(|| (st.for_juju() != st.message).then(|| st.message.clone()))?;
+    Some(
+        full.chars()
+            .map(|c| match c.is_control() {
+                true => c.escape_default().to_string(),
+                false => c.to_string(),
+            })
+            .collect(),
+    )
+}
+
 impl Report {
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a report serialises")
@@ -200,6 +223,9 @@ impl Report {
     pub fn to_table(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "status: {} — {}", self.status, self.message);
+        if let Some(d) = &self.detail {
+            let _ = writeln!(out, "detail: {d}");
+        }
         if !self.pairs.is_empty() {
             let _ = writeln!(out, "replication: {}", self.pairs.join(", "));
         }
@@ -281,6 +307,19 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // Proves the action shows the status line as `juju status` does, and the whole message —
+    // or the status's own detail — beside it with control characters escaped.
+    #[test]
+    fn detail_beside_a_cut_message() {
+        use crate::juju::{Status, StatusKind};
+        let long = Status::new(StatusKind::Blocked, format!("bad\n{}", "x".repeat(200)));
+        assert_eq!(detail(&long), Some(format!("bad\\n{}", "x".repeat(200))));
+        let short = Status::new(StatusKind::Active, "fine");
+        assert_eq!(detail(&short), None);
+        let with = Status::new(StatusKind::Blocked, "cut").with_detail("all\terrors");
+        assert_eq!(detail(&with).as_deref(), Some("all\\terrors"));
+    }
 
     // proves the status action redacts a trace itself (belt and braces: run_pass redacted it
     // already), keeping only the first line

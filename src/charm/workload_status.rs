@@ -24,7 +24,6 @@ use crate::plan::{Actual, ActualConnector, Intent, RunState};
 use crate::relations::ConnectData;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The first line of a Java stack trace: the exception and its message.
 /// The status when Kafka Connect could not be used: a certificate that does not verify names
 /// the remedy (a CA relation), anything else waits for Connect.
 pub fn connect_failure(e: &ConnectFailure, connect: &ConnectData, app: &str) -> Status {
@@ -41,8 +40,8 @@ pub fn connect_failure(e: &ConnectFailure, connect: &ConnectData, app: &str) -> 
         FailureKind::Certificate(CertProblem::UnknownIssuer) => Status::new(
             StatusKind::Waiting,
             format!(
-                "Kafka Connect's certificate is signed by none of the {} trusted CA(s) ({}): \
-                 relate its CA on {app}:receive-ca-cert",
+                "Kafka Connect's CA is none of the {} we trust ({}): \
+                 relate it on {app}:receive-ca-cert",
                 connect.cas.len(),
                 connect.ca_sources()
             ),
@@ -51,12 +50,51 @@ pub fn connect_failure(e: &ConnectFailure, connect: &ConnectData, app: &str) -> 
         FailureKind::Certificate(problem) => {
             Status::new(StatusKind::Blocked, format!("Kafka Connect {problem}"))
         }
-        FailureKind::Unavailable => Status::new(StatusKind::Waiting, format!("Kafka Connect: {e}")),
+        // The message is the client's one-cause summary (connect_adapter); the whole story
+        // is in the debug log.
+        FailureKind::Unavailable => {
+            Status::new(StatusKind::Waiting, format!("Kafka Connect {}", e.message))
+        }
         FailureKind::Refused | FailureKind::Invalid => {
-            Status::new(StatusKind::Blocked, format!("Kafka Connect: {e}"))
+            Status::new(StatusKind::Blocked, format!("Kafka Connect {}", e.message))
         }
     }
 }
+
+/// A Java exception line without the exception's package:
+/// `org.apache.kafka.common.errors.X: msg` → `X: msg`.
+pub fn without_package(line: &str) -> &str {
+    let class_end = line.find(':').unwrap_or(line.len());
+    let class = &line[..class_end];
+    if class.contains(' ') {
+        return line;
+    }
+    match class.rfind('.') {
+        Some(dot) => &line[dot + 1..],
+        None => line,
+    }
+}
+
+/// A connector name for a status: without its model-uuid suffix (`_` + 32 hex digits). The
+/// model is implied, and a status has 120 characters for the name and the cause.
+pub fn short_name(name: &str) -> &str {
+    match name.rsplit_once('_') {
+        Some((head, uuid)) if uuid.len() == 32 && uuid.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            head
+        }
+        _ => name,
+    }
+}
+
+/// The condition code of a desired connector Connect does not list (for `peer::Since`, so the
+/// status can bound how long "written, not listed" is believed: [`ABSENT_LIMIT`]). Recorded by
+/// the leader's bookkeeping when it tracks absent connectors.
+pub const ABSENT: &str = "absent";
+
+/// How long a connector the leader wrote may stay unlisted before the status blocks: two
+/// default update-status periods (5 min each), when Connect lists a connector within a
+/// second of accepting it.
+pub const ABSENT_LIMIT: u64 = 600;
 
 /// The waiting condition a connector is in, as a short stable code whose start time the
 /// leader keeps (`peer::Since`): `no-status`, `UNASSIGNED`, `no-tasks`, `task-<id>-<STATE>`.
@@ -105,62 +143,102 @@ impl Inputs<'_> {
         }
     }
 
+    /// A FAILED connector or task: what failed, what the charm does about it, then the root
+    /// cause without its Java package — in that order, so that the 120-character cut of
+    /// `status-set` takes the tail of Java's message, never the remedy (the whole message is
+    /// the detail: debug log and `status` action).
     fn failed(&self, d: &DesiredConnector, a: &ActualConnector) -> Status {
-        let label = if a.state == Some(RunState::Failed) {
-            format!("{} FAILED: {}", d.name, root_cause(a.trace.as_deref()))
+        let name = short_name(&d.name);
+        let (head, trace) = if a.state == Some(RunState::Failed) {
+            (format!("{name} FAILED"), a.trace.as_deref())
         } else {
             let t = a
                 .tasks
                 .iter()
                 .find(|t| t.state == RunState::Failed)
                 .expect("any_failed");
-            format!(
-                "{} task {} FAILED: {}",
-                d.name,
-                t.id,
-                root_cause(t.trace.as_deref())
-            )
+            (format!("{name} task {} FAILED", t.id), t.trace.as_deref())
         };
+        let cause = without_package(root_cause(trace));
+        let (kind, next) = self.next_for_failed(&d.name);
+        Status::new(kind, format!("{head}; {next}: {cause}"))
+    }
+
+    /// What happens next to a FAILED connector: the status kind and the words.
+    fn next_for_failed(&self, name: &str) -> (StatusKind, String) {
         let (max, app) = (self.max_restarts, self.app);
-        if let Some(intent) = self.intent.get(&d.name) {
+        if let Some(intent) = self.intent.get(name) {
             // Held by the operator: neither auto-restarted nor restartable until resumed.
-            return Status::new(
+            return (
                 StatusKind::Blocked,
                 format!(
-                    "{label} ({} by the operator: juju run {app}/leader resume)",
+                    "{} by the operator, juju run {app}/leader resume",
                     intent.as_str()
                 ),
             );
         }
-        match self.verdicts.get(&d.name) {
-            Some(Verdict::RestartNow { n }) if self.restarted.contains(&d.name) => Status::new(
+        match self.verdicts.get(name) {
+            Some(Verdict::RestartNow { n }) if self.restarted.contains(name) => (
                 StatusKind::Waiting,
-                format!(
-                    "{label}; auto-restart {n}/{max} issued at {}",
-                    hhmm_utc(self.now)
-                ),
+                format!("auto-restart {n}/{max} issued at {}", hhmm_utc(self.now)),
             ),
-            Some(Verdict::RestartNow { n }) => Status::new(
+            Some(Verdict::RestartNow { n }) => (
                 StatusKind::Waiting,
-                format!("{label}; auto-restart {n}/{max} due now"),
+                format!("auto-restart {n}/{max} due now"),
             ),
-            Some(Verdict::Wait { n, at }) => Status::new(
+            Some(Verdict::Wait { n, at }) => (
                 StatusKind::Waiting,
-                format!("{label}; auto-restart {n}/{max} at {}", hhmm_utc(*at)),
+                format!("auto-restart {n}/{max} at {}", hhmm_utc(*at)),
             ),
-            Some(Verdict::GaveUp { restarts }) => Status::new(
+            Some(Verdict::GaveUp { restarts }) => (
                 StatusKind::Blocked,
                 format!(
-                    "{label}; auto-restart gave up after {restarts} restarts (juju run {app}/leader restart)"
+                    "auto-restart gave up after {restarts} restarts, juju run {app}/leader restart"
                 ),
             ),
-            Some(Verdict::Disabled) => Status::new(
+            Some(Verdict::Disabled) => (
                 StatusKind::Blocked,
-                format!("{label} (auto-restart is off: juju run {app}/leader restart)"),
+                format!("auto-restart is off, juju run {app}/leader restart"),
             ),
-            _ => Status::new(
+            _ => (
                 StatusKind::Blocked,
-                format!("{label} (juju run {app}/leader restart)"),
+                format!("juju run {app}/leader restart"),
+            ),
+        }
+    }
+
+    /// A desired connector Connect does not list. On a follower or a read-only pass the
+    /// leader has yet to create it. On the leader's writing pass it was just written (apply
+    /// stops and reports on any failure), so Connect accepted it and still does not list it
+    /// — which Connect never does for long (GET /connectors reads the config topic the PUT
+    /// wrote, §1.3): past [`ABSENT_LIMIT`] the endpoint is probably not Kafka Connect.
+    fn absent(&self, d: &DesiredConnector) -> Status {
+        if self.pending {
+            return Status::new(
+                StatusKind::Waiting,
+                format!(
+                    "{} not created yet (the leader creates it)",
+                    short_name(&d.name)
+                ),
+            );
+        }
+        let since = self.since.get(&d.name).filter(|s| s.what == ABSENT);
+        match since.map(|s| self.now.saturating_sub(s.at)) {
+            Some(for_s) if for_s >= ABSENT_LIMIT => Status::new(
+                StatusKind::Blocked,
+                format!(
+                    "{} written but not listed by Kafka Connect for {}: is the endpoint Kafka Connect?",
+                    short_name(&d.name),
+                    age(for_s)
+                ),
+            ),
+            Some(for_s) => Status::new(
+                StatusKind::Waiting,
+                format!("{} written, not listed by Kafka Connect for {}", short_name(&d.name), age(for_s)),
+            ),
+            None => Status::new(
+                StatusKind::Waiting,
+                format!("{} written, not listed by Kafka Connect yet", short_name(&d.name)),
             ),
         }
     }
@@ -168,7 +246,7 @@ impl Inputs<'_> {
     fn finding(&self, d: &DesiredConnector) -> Option<Status> {
         let waiting = |m: String| Some(Status::new(StatusKind::Waiting, m));
         let Some(a) = self.actual.connectors.get(&d.name) else {
-            return waiting(format!("{} not created yet", d.name));
+            return Some(self.absent(d));
         };
         if a.any_failed() {
             return Some(self.failed(d, a));
@@ -180,14 +258,14 @@ impl Inputs<'_> {
                     StatusKind::Maintenance,
                     format!(
                         "{} {} by the operator (juju run {app}/leader resume)",
-                        d.name,
+                        short_name(&d.name),
                         intent.as_str()
                     ),
                 ));
             }
             return waiting(format!(
                 "{} {}, to be {} as the operator asked",
-                d.name,
+                short_name(&d.name),
                 a.state.as_ref().map_or("starting", RunState::as_str),
                 intent.as_str()
             ));
@@ -195,23 +273,33 @@ impl Inputs<'_> {
         let cond = condition(d, a);
         let aged = |text: String| self.aged(&d.name, cond.as_deref().unwrap_or(""), text);
         match &a.state {
-            None => waiting(aged(format!("{} starting (no status yet)", d.name))),
-            Some(RunState::Unassigned) => waiting(aged(format!("{} UNASSIGNED", d.name))),
-            Some(RunState::Restarting) => waiting(format!("{} RESTARTING", d.name)),
+            None => waiting(aged(format!(
+                "{} starting (no status yet)",
+                short_name(&d.name)
+            ))),
+            Some(RunState::Unassigned) => {
+                waiting(aged(format!("{} UNASSIGNED", short_name(&d.name))))
+            }
+            Some(RunState::Restarting) => waiting(format!("{} RESTARTING", short_name(&d.name))),
             Some(state @ (RunState::Paused | RunState::Stopped)) => Some(Status::new(
                 StatusKind::Maintenance,
                 format!(
                     "{} {state} outside the charm (juju run {app}/leader resume)",
-                    d.name
+                    short_name(&d.name)
                 ),
             )),
             _ => {
                 if let Some(t) = a.tasks.iter().find(|t| t.state != RunState::Running) {
-                    waiting(aged(format!("{} task {} {}", d.name, t.id, t.state)))
+                    waiting(aged(format!(
+                        "{} task {} {}",
+                        short_name(&d.name),
+                        t.id,
+                        t.state
+                    )))
                 } else if cond.as_deref() == Some("no-tasks") {
                     waiting(format!(
                         "{} (no matching topic, or a cluster unreachable)",
-                        aged(format!("{} RUNNING with no tasks", d.name))
+                        aged(format!("{} RUNNING with no tasks", short_name(&d.name)))
                     ))
                 } else {
                     None
@@ -281,9 +369,13 @@ mod tests {
             message: message.into(),
         };
         let cases = [
-            (f(FailureKind::Unavailable, "gave up"), StatusKind::Waiting, "Kafka Connect: gave up"),
-            (f(FailureKind::Refused, "401"), StatusKind::Blocked, "Kafka Connect: 401"),
-            (f(FailureKind::Invalid, "400 bad"), StatusKind::Blocked, "Kafka Connect: 400 bad"),
+            (
+                f(FailureKind::Unavailable, "http://h:8083: connection refused"),
+                StatusKind::Waiting,
+                "Kafka Connect http://h:8083: connection refused",
+            ),
+            (f(FailureKind::Refused, "refused our credentials (401)"), StatusKind::Blocked, "Kafka Connect refused our credentials (401)"),
+            (f(FailureKind::Invalid, "answered 400: bad"), StatusKind::Blocked, "Kafka Connect answered 400: bad"),
             (
                 f(FailureKind::Certificate(CertProblem::UnknownIssuer), "x"),
                 StatusKind::Waiting,
@@ -310,8 +402,8 @@ mod tests {
         );
         assert_eq!(
             st.message,
-            "Kafka Connect's certificate is signed by none of the 1 trusted CA(s) \
-             (receive-ca-cert tls): relate its CA on mm:receive-ca-cert"
+            "Kafka Connect's CA is none of the 1 we trust \
+             (receive-ca-cert tls): relate it on mm:receive-ca-cert"
         );
     }
 
@@ -384,17 +476,17 @@ mod tests {
             (
                 one(connector("RUNNING", &["RUNNING", "FAILED"]), None, Some(Verdict::Wait { n: 3, at: 63_720 })),
                 Waiting,
-                format!("{n} task 1 FAILED: java.lang.Boom: bad; auto-restart 3/10 at 17:42 UTC"),
+                format!("{n} task 1 FAILED; auto-restart 3/10 at 17:42 UTC: Boom: bad"),
             ),
             (
                 one(connector("RUNNING", &["FAILED"]), None, Some(Verdict::GaveUp { restarts: 10 })),
                 Blocked,
-                format!("{n} task 0 FAILED: java.lang.Boom: bad; auto-restart gave up after 10 restarts (juju run mm/leader restart)"),
+                format!("{n} task 0 FAILED; auto-restart gave up after 10 restarts, juju run mm/leader restart: Boom: bad"),
             ),
             (
                 one(connector("PAUSED", &["FAILED"]), Some(Intent::Paused), None),
                 Blocked,
-                format!("{n} task 0 FAILED: java.lang.Boom: bad (paused by the operator: juju run mm/leader resume)"),
+                format!("{n} task 0 FAILED; paused by the operator, juju run mm/leader resume: Boom: bad"),
             ),
             (
                 one(connector("PAUSED", &["PAUSED"]), Some(Intent::Paused), None),
@@ -425,6 +517,83 @@ mod tests {
         for (got, kind, message) in cases {
             assert_eq!(got, Status::new(kind, message));
         }
+    }
+
+    /// The status of one desired source connector that Connect does not list.
+    fn unlisted(pending: bool, absent_for: Option<u64>) -> Status {
+        let d = [desired(ConnectorKind::Source)];
+        let since = absent_for
+            .map(|s| {
+                BTreeMap::from([(
+                    d[0].name.clone(),
+                    Since {
+                        what: ABSENT.into(),
+                        at: 10_000 - s,
+                    },
+                )])
+            })
+            .unwrap_or_default();
+        from_connectors(&Inputs {
+            desired: &d,
+            actual: &Actual::default(),
+            pairs: &["a -> b".into()],
+            pending,
+            waiting_note: None,
+            intent: &BTreeMap::new(),
+            verdicts: &BTreeMap::new(),
+            restarted: &BTreeSet::new(),
+            since: &since,
+            now: 10_000,
+            app: "mm",
+            max_restarts: 10,
+        })
+    }
+
+    // Proves "not created yet" is said only where it is true (a follower or a read-only pass:
+    // the leader creates it); on the leader's writing pass the connector was written, so the
+    // status says it is not listed, with how long, and blocks past ABSENT_LIMIT.
+    #[test]
+    fn unlisted_connector_wording_is_bounded() {
+        let n = "mirror_source_a_r1_x";
+        assert_eq!(
+            unlisted(true, None),
+            Status::new(
+                StatusKind::Waiting,
+                format!("{n} not created yet (the leader creates it) (+1 more)")
+            )
+        );
+        assert_eq!(
+            unlisted(false, None),
+            Status::new(
+                StatusKind::Waiting,
+                format!("{n} written, not listed by Kafka Connect yet")
+            )
+        );
+        assert_eq!(
+            unlisted(false, Some(120)).message,
+            format!("{n} written, not listed by Kafka Connect for 2m")
+        );
+        let late = unlisted(false, Some(ABSENT_LIMIT));
+        assert_eq!(late.kind, StatusKind::Blocked);
+        assert_eq!(
+            late.message,
+            format!("{n} written but not listed by Kafka Connect for 10m: is the endpoint Kafka Connect?")
+        );
+    }
+
+    // Proves the Java package is dropped from an exception line, and nothing else is touched.
+    #[test]
+    fn exception_package_is_dropped() {
+        assert_eq!(
+            without_package("org.apache.kafka.common.errors.TopicAuthorizationException: Not authorized to access topics: [a.b]"),
+            "TopicAuthorizationException: Not authorized to access topics: [a.b]"
+        );
+        assert_eq!(without_package("no trace"), "no trace");
+        assert_eq!(without_package("Boom"), "Boom");
+        assert_eq!(
+            without_package("a sentence. With: colon"),
+            "a sentence. With: colon"
+        );
     }
 
     // proves a checkpoint connector without tasks is normal, other kinds wait

@@ -8,6 +8,8 @@ use crate::mirror::sensitive::redact_text;
 use crate::secret::Secret;
 use reqwest::{Method, StatusCode};
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What the `connect_client` relation gives us.
@@ -21,29 +23,58 @@ pub struct ConnectSettings {
     pub password: Secret,
 }
 
-/// A deadline for all Connect calls of one hook.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How long one hook may wait on Kafka Connect without getting an answer: a deadline that
+/// every successful answer pushes back by the whole budget. So a hook whose Connect is down,
+/// black-holed, refusing us or stuck ends within the budget after its first call, while a hook
+/// that makes progress (a fan-in of 50 sources writes 100 configs) is never cut short.
+///
+/// Clones share the deadline (the adapter clones the client per call to add redactions).
+#[derive(Debug, Clone)]
 pub struct Budget {
-    deadline: Instant,
+    start: Instant,
+    /// Milliseconds after `start` at which the patience runs out.
+    deadline_ms: Arc<AtomicU64>,
     total: Duration,
 }
 
 impl Budget {
-    pub const DEFAULT: Duration = Duration::from_secs(60);
+    /// Why 4 s (docs/spec/kafka-connect.md §3, docs/benchmarks.md): a healthy worker answers a
+    /// read in ~10 ms and a write in ~35 ms (p90 0.35 s on a loaded bed), and a rebalance — the
+    /// one transient fault worth waiting for — typically lasts 1–5 s. What takes longer (a
+    /// worker that is down or restarting, credentials it has not loaded, a herder busy for
+    /// 90 s) does not pass within a hook, and every queued hook of the unit waits behind this
+    /// one. 4 s of Connect plus the hook's own ~0.1–0.5 s keeps a failing hook under 5 s;
+    /// the next hook (update-status at the latest) converges the rest.
+    pub const DEFAULT: Duration = Duration::from_secs(4);
 
     pub fn new(total: Duration) -> Budget {
         Budget {
-            deadline: Instant::now() + total,
+            start: Instant::now(),
+            deadline_ms: Arc::new(AtomicU64::new(total.as_millis() as u64)),
             total,
         }
     }
 
+    fn elapsed_ms(&self) -> u64 {
+        self.start.elapsed().as_millis() as u64
+    }
+
     pub fn remaining(&self) -> Duration {
-        self.deadline.saturating_duration_since(Instant::now())
+        let left = self
+            .deadline_ms
+            .load(Ordering::Relaxed)
+            .saturating_sub(self.elapsed_ms());
+        Duration::from_millis(left)
     }
 
     pub fn is_exhausted(&self) -> bool {
         self.remaining().is_zero()
+    }
+
+    /// Connect answered: the whole budget is available again from now.
+    pub fn progress(&self) {
+        let next = self.elapsed_ms() + self.total.as_millis() as u64;
+        self.deadline_ms.fetch_max(next, Ordering::Relaxed);
     }
 
     pub fn total(&self) -> Duration {
@@ -57,7 +88,20 @@ impl Default for Budget {
     }
 }
 
-/// Timeouts and backoff.
+/// The largest answer the client reads (status and body of a 2xx). The largest real answer is
+/// `GET /connectors?expand=status&expand=info`: ~1.1 KiB per typical foreign connector (2 000
+/// of them measured 2.2 MiB, docs/benchmarks.md) and ~6–8 KiB per MirrorMaker connector of
+/// ours (its config carries up to three PEM truststores and two JAAS lines). 8 MiB holds
+/// ~7 000 foreign connectors, or a 50-source fan-in (150 connectors, ~1.2 MiB) beside
+/// ~6 000 of them — more than a Connect cluster runs — and bounds a hook's memory whatever
+/// the endpoint sends.
+pub const MAX_BODY: usize = 8 << 20;
+
+/// The part of an error answer (non-2xx) that is kept: Connect's messages are short, except the
+/// 400 that echoes a whole connector config (~8 KiB for ours).
+pub const MAX_ERROR_BODY: usize = 64 << 10;
+
+/// Timeouts and backoff (the figures and why: [`RetryPolicy::default`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// First sleep between rounds; doubles each round up to `max_backoff`.
@@ -66,18 +110,35 @@ pub struct RetryPolicy {
     /// Per request (also capped by the budget's remaining time).
     pub request_timeout: Duration,
     pub connect_timeout: Duration,
-    /// Rounds over all endpoints before giving up (the budget may end them sooner).
+    /// Rounds over all endpoints before giving up on transient answers (rebalance, startup);
+    /// the budget may end them sooner.
     pub max_rounds: u32,
+    /// Rounds when every endpoint failed in a way that does not pass within seconds (refused
+    /// connection, no answer, 401, 500 "Request timed out").
+    pub persistent_rounds: u32,
+    /// Cap on a 2xx answer's body ([`MAX_BODY`]).
+    pub max_body: usize,
 }
 
 impl Default for RetryPolicy {
+    /// * connect 1.5 s: a TCP handshake inside a model takes milliseconds; 1.5 s still covers
+    ///   one lost SYN (Linux resends it after 1 s) and leaves a second endpoint its turn.
+    /// * request 2.5 s: ~7× the p90 of a write on a loaded real worker (0.35 s); Connect's own
+    ///   herder timeout is 90 s, which no hook can wait for.
+    /// * backoff 0.25 s doubling to 1 s, 6 rounds: retries at ~0.25, 0.75, 1.75, 2.75, 3.75 s,
+    ///   so a 409/500 rebalance shorter than ~3.5 s converges within the hook.
+    /// * 2 rounds for what does not pass by itself in seconds: one retry catches a worker
+    ///   that was just restarting or a 401 right before Connect loaded our user, and costs
+    ///   0.25 s when Connect is down.
     fn default() -> Self {
         RetryPolicy {
-            initial_backoff: Duration::from_millis(500),
-            max_backoff: Duration::from_secs(8),
-            request_timeout: Duration::from_secs(30),
-            connect_timeout: Duration::from_secs(5),
-            max_rounds: 8,
+            initial_backoff: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(1),
+            request_timeout: Duration::from_millis(2500),
+            connect_timeout: Duration::from_millis(1500),
+            max_rounds: 6,
+            persistent_rounds: 2,
+            max_body: MAX_BODY,
         }
     }
 }
@@ -110,6 +171,43 @@ pub struct PutOutcome {
     pub info: Option<ConnectorInfo>,
 }
 
+/// One advertised endpoint, checked: an absolute `http(s)://host[:port]` URL. Credentials,
+/// a path, a query or a fragment are refused (the relation's basic auth is the only
+/// credential we send, and the REST paths are ours to append); the error never repeats a
+/// userinfo part.
+fn endpoint(raw: &str) -> Result<String, ConnectError> {
+    let shown = |url: &reqwest::Url| {
+        let mut u = url.clone();
+        let _ = u.set_username("");
+        let _ = u.set_password(None);
+        u.to_string()
+    };
+    let url = reqwest::Url::parse(raw).map_err(|e| {
+        ConnectError::Setup(format!(
+            "an endpoint must look like 'https://host:port' ({e})"
+        ))
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(ConnectError::Setup(format!(
+            "endpoint '{}' must look like 'https://host:port'",
+            shown(&url)
+        )));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(ConnectError::Setup(format!(
+            "endpoint '{}' carries credentials in its URL; only the relation's username and password are used",
+            shown(&url)
+        )));
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return Err(ConnectError::Setup(format!(
+            "endpoint '{}' has a path or query; it must look like 'https://host:port'",
+            shown(&url)
+        )));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
 /// A current-thread runtime for driving the client from a hook.
 pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
@@ -140,25 +238,13 @@ impl ConnectClient {
         budget: Budget,
         policy: RetryPolicy,
     ) -> Result<ConnectClient, ConnectError> {
-        let mut endpoints = Vec::new();
-        for raw in settings
+        let endpoints = settings
             .endpoints
             .iter()
             .map(|e| e.trim())
             .filter(|s| !s.is_empty())
-        {
-            let url = reqwest::Url::parse(raw).map_err(|e| {
-                ConnectError::Setup(format!(
-                    "endpoint '{raw}' must look like 'https://host:port' ({e})"
-                ))
-            })?;
-            if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-                return Err(ConnectError::Setup(format!(
-                    "endpoint '{raw}' must look like 'https://host:port'"
-                )));
-            }
-            endpoints.push(raw.trim_end_matches('/').to_string());
-        }
+            .map(endpoint)
+            .collect::<Result<Vec<_>, _>>()?;
         if endpoints.is_empty() {
             return Err(ConnectError::Setup("no endpoints were advertised".into()));
         }
@@ -207,8 +293,8 @@ impl ConnectClient {
         self
     }
 
-    pub fn budget(&self) -> Budget {
-        self.budget
+    pub fn budget(&self) -> &Budget {
+        &self.budget
     }
 
     pub fn endpoints(&self) -> &[String] {

@@ -1,7 +1,10 @@
 //! [`ConnectError`]: what can go wrong talking to Kafka Connect, worded for the operator.
 //!
 //! Pure. Every message that came from Connect is redacted before it is stored in an error,
-//! so `Display`/`Debug` never show a password or PEM block.
+//! so `Display`/`Debug` never show a password or PEM block. Two wordings:
+//! * `Display`: the whole story for the debug log and the `status` action (the operation,
+//!   the attempts, the HTTP client's error chain);
+//! * [`ConnectError::summary`]: one cause and one endpoint, short enough for a Juju status.
 
 use thiserror::Error;
 
@@ -28,10 +31,14 @@ pub enum ConnectError {
     )]
     Unauthorized { op: String, message: String },
     /// Retryable conditions (rebalance, startup, unreachable) lasted past the budget.
+    /// `endpoint` and `cause` are the short form ([`ConnectError::summary`]); `last` is the
+    /// whole line of the last failure, for the log.
     #[error("kafka connect {op}: gave up after {attempts} attempt(s): {last}; will retry at the next hook")]
     GaveUp {
         op: String,
         attempts: u32,
+        endpoint: String,
+        cause: String,
         last: String,
     },
     /// TLS verification of Connect's certificate failed (never retried: it will not pass by
@@ -45,6 +52,55 @@ pub enum ConnectError {
     /// A 2xx answer that does not parse as the expected entity.
     #[error("kafka connect {op}: unexpected response: {message}")]
     Decode { op: String, message: String },
+    /// A 3xx: redirects are never followed (they could carry our basic auth elsewhere).
+    /// `location` is the target without any userinfo, cut short.
+    #[error("kafka connect {op}: {endpoint} answered {status}, a redirect to {location} (redirects are not followed)")]
+    Redirect {
+        op: String,
+        endpoint: String,
+        status: u16,
+        location: String,
+    },
+    /// The answer was larger than the cap; reading stopped there.
+    #[error("kafka connect {op}: {endpoint} sent an answer larger than the {} MiB cap", cap >> 20)]
+    TooLarge {
+        op: String,
+        endpoint: String,
+        cap: usize,
+    },
+}
+
+impl ConnectError {
+    /// One cause, one endpoint, no operation name and no error chain: what a status shows
+    /// after "Kafka Connect ". The whole story is the `Display` text (logged).
+    pub fn summary(&self) -> String {
+        match self {
+            ConnectError::Setup(m) => format!("relation data is invalid: {m}"),
+            ConnectError::NotFound { message, .. } => format!("answered 404: {message}"),
+            ConnectError::Http {
+                status, message, ..
+            } => format!("answered {status}: {message}"),
+            ConnectError::Unauthorized { .. } => "refused our credentials (401); \
+                 it reads new users only when it restarts"
+                .to_string(),
+            ConnectError::GaveUp {
+                endpoint, cause, ..
+            } => format!("{endpoint}: {cause}"),
+            ConnectError::Certificate {
+                endpoint, problem, ..
+            } => format!("{endpoint} {problem}"),
+            ConnectError::Decode { .. } => "sent an answer that is not Kafka Connect's".into(),
+            ConnectError::Redirect {
+                endpoint,
+                status,
+                location,
+                ..
+            } => format!("{endpoint} redirects ({status}) to {location}; not followed"),
+            ConnectError::TooLarge { endpoint, cap, .. } => {
+                format!("{endpoint} sent more than the {} MiB cap", cap >> 20)
+            }
+        }
+    }
 }
 
 /// Why Connect's certificate did not verify, from rustls' verdict.

@@ -69,7 +69,7 @@ impl<S: Subscriber> Layer<S> for JujuLogLayer {
         let meta = event.metadata();
         let mut line = Line::default();
         event.record(&mut line);
-        let text = format!("{}{}", line.message, line.fields);
+        let text = printable(&format!("{}{}", line.message, line.fields));
         let level = juju_level(meta.level());
         // In tracing, a "smaller" level is more severe: ERROR < WARN < INFO.
         let delivered = *meta.level() > self.min || (self.sink)(level, &text);
@@ -77,6 +77,23 @@ impl<S: Subscriber> Layer<S> for JujuLogLayer {
             let _ = writeln!(std::io::stderr(), "{} {}", level.as_str(), text);
         }
     }
+}
+
+/// A log line with every control character escaped (`\n`, `\u{1b}`…): text from Kafka
+/// Connect or a databag must not start a forged log line or drive the operator's terminal.
+fn printable(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// Installs the layer as the global subscriber for this process (one hook = one process).
@@ -129,6 +146,17 @@ mod tests {
                 (LogLevel::Warning, "careful".to_string())
             ]
         );
+    }
+
+    // Proves control characters never reach juju-log raw: a newline cannot forge a second
+    // line and an ESC sequence cannot drive the terminal of `juju debug-log`.
+    #[test]
+    fn control_characters_are_escaped() {
+        let lines = capture(Level::INFO, || {
+            tracing::warn!("boom\nINFO forged\u{1b}[2J\u{7}");
+        });
+        assert_eq!(lines[0].1, "boom\\nINFO forged\\u{1b}[2J\\u{7}");
+        assert!(!lines[0].1.chars().any(char::is_control));
     }
 
     // A Secret field logs as <redacted>, never its value.

@@ -224,6 +224,12 @@ impl HookTools for MemoryTools {
             "status-set --application={app} {}",
             status.kind.as_str()
         ));
+        // What Juju would hold: the message as status-set sends it.
+        let status = &Status {
+            message: super::tools::outgoing(status),
+            kind: status.kind,
+            detail: None,
+        };
         let mut st = self.0.borrow_mut();
         if app {
             if !st.leader {

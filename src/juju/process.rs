@@ -140,9 +140,10 @@ impl HookTools for ProcessTools {
     }
 
     fn status_set(&self, status: &Status, app: bool) -> Result<(), ToolError> {
+        let message = super::tools::outgoing(status);
         self.run(
             "status-set",
-            &[bool_flag(app), status.kind.as_str(), "--", &status.message],
+            &[bool_flag(app), status.kind.as_str(), "--", &message],
             None,
         )
         .map(drop)

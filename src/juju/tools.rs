@@ -36,15 +36,56 @@ impl StatusKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Status {
     pub kind: StatusKind,
+    /// One line for `juju status`; [`Status::for_juju`] makes it fit.
     pub message: String,
+    /// The whole story behind the message (the operation, every endpoint's error), already
+    /// redacted: for the debug log and the `status` action, never for `juju status`.
+    pub detail: Option<String>,
 }
+
+/// The longest status message the charm sets. `juju status` shows the message in one table
+/// cell; longer ones wrap the table and bury the cause.
+pub const MAX_STATUS_CHARS: usize = 120;
 
 impl Status {
     pub fn new(kind: StatusKind, message: impl Into<String>) -> Status {
         Status {
             kind,
             message: message.into(),
+            detail: None,
         }
+    }
+
+    /// The same status with `detail` kept for the log and the `status` action.
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Status {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    /// The message as it may leave the charm (`status-set`): one line, no control
+    /// characters (a peer's text could hold ESC sequences that rewrite a terminal, BEL, or a
+    /// newline that forges a second line), whitespace runs folded, at most
+    /// [`MAX_STATUS_CHARS`] characters (cut with `…`).
+    pub fn for_juju(&self) -> String {
+        let mut out = String::with_capacity(self.message.len().min(MAX_STATUS_CHARS * 4));
+        let mut space = false;
+        for c in self.message.chars() {
+            if c.is_control() || c.is_whitespace() {
+                space = !out.is_empty();
+                continue;
+            }
+            if space {
+                out.push(' ');
+                space = false;
+            }
+            out.push(c);
+        }
+        if out.chars().count() > MAX_STATUS_CHARS {
+            out = out.chars().take(MAX_STATUS_CHARS - 1).collect();
+            out.truncate(out.trim_end().len());
+            out.push('…');
+        }
+        out
     }
 }
 
@@ -52,6 +93,19 @@ impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.kind.as_str(), self.message)
     }
+}
+
+/// The message `status-set` sends ([`Status::for_juju`]); what it had to cut or clean, and
+/// the detail, go to the debug log (whose layer escapes control characters).
+pub(super) fn outgoing(status: &Status) -> String {
+    let message = status.for_juju();
+    if message != status.message {
+        tracing::info!("status message in full: {}", status.message);
+    }
+    if let Some(detail) = &status.detail {
+        tracing::info!("status detail: {detail}");
+    }
+    message
 }
 
 /// Log levels `juju-log --log-level` accepts.
@@ -177,7 +231,8 @@ pub trait HookTools {
     /// `config-get`: every option that has a value or a default.
     fn config_get(&self) -> Result<serde_json::Map<String, serde_json::Value>, ToolError>;
     fn is_leader(&self) -> Result<bool, ToolError>;
-    /// `status-set --application=<app> <status> -- <message>`.
+    /// `status-set --application=<app> <status> -- <message>`; implementations send
+    /// [`Status::for_juju`], never the raw message.
     fn status_set(&self, status: &Status, app: bool) -> Result<(), ToolError>;
     /// `secret-get [<id>] [--label <label>] [--refresh|--peek]`.
     fn secret_get(
@@ -276,6 +331,30 @@ mod tests {
             e.to_string(),
             "relation-set exited with code 1: cannot write relation settings"
         );
+    }
+
+    // Proves what leaves through status-set is one line of at most 120 characters with no
+    // control character (ESC, BEL, newline, tab…), whitespace runs folded, and that a short
+    // clean message is untouched.
+    #[test]
+    fn status_messages_are_cleaned_and_cut() {
+        let hostile = Status::new(
+            StatusKind::Waiting,
+            "Kafka Connect\u{1b}[31m red\u{7}\nactive: forged\r\n\t  tail",
+        );
+        assert_eq!(
+            hostile.for_juju(),
+            "Kafka Connect [31m red active: forged tail"
+        );
+        let long = Status::new(StatusKind::Blocked, "x".repeat(500));
+        let out = long.for_juju();
+        assert_eq!(out.chars().count(), MAX_STATUS_CHARS);
+        assert!(out.ends_with('…'));
+        let fine = Status::new(StatusKind::Active, "replicating a -> b (3 connectors)");
+        assert_eq!(fine.for_juju(), fine.message);
+        for s in [hostile, long, fine] {
+            assert!(!s.for_juju().chars().any(char::is_control));
+        }
     }
 
     // SecretContent's Debug shows keys, never values.

@@ -456,3 +456,8 @@ pub fn everything_said(s: &State) -> String {
     }
     text
 }
+
+/// A connector's name as statuses show it (without the model-uuid suffix).
+pub fn short(kind: &str, alias: &str) -> String {
+    format!("mirror_{kind}_{alias}_r5")
+}

@@ -3,8 +3,11 @@
 //! wiremock tests and the real worker of harness/kafka-bed are for behaviour; this one exists
 //! to take Connect's own latency out of a whole-hook measurement and to count requests.
 //!
-//!   connect-mock [--port N] [--port-file F] [--log F] [--foreign N]
+//!   connect-mock [--port N] [--port-file F] [--log F] [--foreign N] [--fault F]
 //!
+//! * `--fault F` answers every request with a fault instead (benches/faults.sh):
+//!   `blackhole` accepts and never answers; `401` plain-text basic-auth refusal; `500-timeout`
+//!   Connect's herder timeout; `huge` a 200 whose chunked body is 1 GiB of `{`.
 //! * `--foreign N` preloads N foreign connectors (RUNNING, one task, ~20-key configs).
 //! * `--log F` appends `<epoch ns> <METHOD> <path>` per request (joined with hook times by
 //!   benches/hooks.sh).
@@ -256,6 +259,78 @@ fn reason(code: u16) -> &'static str {
     }
 }
 
+/// Answers every request on `stream` with `fault` (see the module docs).
+fn serve_fault(stream: TcpStream, fault: &str) -> std::io::Result<()> {
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut out = stream;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        let mut len = 0usize;
+        loop {
+            let mut h = String::new();
+            if reader.read_line(&mut h)? == 0 {
+                return Ok(());
+            }
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':') {
+                if k.trim().eq_ignore_ascii_case("content-length") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+        }
+        let mut body = vec![0u8; len];
+        reader.read_exact(&mut body)?;
+        let reply = |code: &str, ctype: &str, text: &str| {
+            format!(
+                "HTTP/1.1 {code}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n\r\n{text}",
+                text.len()
+            )
+        };
+        match fault {
+            "blackhole" => loop {
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+            },
+            "401" => out.write_all(
+                reply(
+                    "401 Unauthorized",
+                    "text/plain",
+                    "User cannot access the resource.",
+                )
+                .as_bytes(),
+            )?,
+            "500-timeout" => out.write_all(
+                reply(
+                    "500 Internal Server Error",
+                    "application/json",
+                    r#"{"error_code":500,"message":"Request timed out"}"#,
+                )
+                .as_bytes(),
+            )?,
+            _ => {
+                out.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")?;
+                let block = vec![b'{'; 64 << 10];
+                let chunk = [
+                    format!("{:x}\r\n", block.len()).into_bytes(),
+                    block,
+                    b"\r\n".to_vec(),
+                ]
+                .concat();
+                for _ in 0..(1usize << 30) / (64 << 10) {
+                    out.write_all(&chunk)?;
+                }
+                out.write_all(b"0\r\n\r\n")?;
+            }
+        }
+        out.flush()?;
+    }
+}
+
 fn serve(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
     stream.set_nodelay(true)?;
     let mut reader = BufReader::new(stream.try_clone()?);
@@ -360,6 +435,15 @@ fn main() {
         std::fs::write(&f, port.to_string()).expect("write the port file");
     }
     println!("{port}");
+    if let Some(fault) = opt("--fault") {
+        for stream in listener.incoming().flatten() {
+            let fault = fault.clone();
+            std::thread::spawn(move || {
+                let _ = serve_fault(stream, &fault);
+            });
+        }
+        return;
+    }
     let state = Arc::new(Mutex::new(st));
     for stream in listener.incoming().flatten() {
         let state = state.clone();
