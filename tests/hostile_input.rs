@@ -262,10 +262,11 @@ fn connect_endpoints_refused_and_never_contacted() {
         let seen = hook_seen(s, &changed("connect-client", 5, "kafka-connect"), &connect);
         let (kind, message) = seen.status();
         assert_eq!(kind, StatusKind::Blocked, "{message}");
+        // A long URL may be cut at 120 characters (`…`): the cause still comes first.
+        let full = format!("kafka-connect (connect-client): unusable 'endpoints': {want}");
+        let shown = message.trim_end_matches('…');
         assert!(
-            message.starts_with(&format!(
-                "kafka-connect (connect-client): unusable 'endpoints': {want}"
-            )),
+            message.starts_with(&full) || (message.ends_with('…') && full.starts_with(shown)),
             "{message}"
         );
         assert!(seen.connects.is_empty());
@@ -302,8 +303,7 @@ fn placeholders_in_relation_values_refused() {
         assert_eq!(
             message,
             format!(
-                "kafka-b (target): unusable '{field}': contains '${{', which a Kafka Connect worker \
-                 with config providers would expand"
+                "kafka-b (target): unusable '{field}': contains '${{' (config providers would expand it)"
             )
         );
         assert!(!seen.said().contains("secrets.properties") && !seen.said().contains("KAFKA_USER"));
@@ -473,8 +473,7 @@ fn extra_config_hazards_block_and_hold() {
     let seen = hook_seen(s, &hook("config-changed", None), &connect);
     assert_eq!(
         seen.status().1,
-        "invalid config 'extra-source-config': the value of 'consumer.client.rack' contains '${', \
-         which a Kafka Connect worker with config providers would expand; remove it"
+        "invalid config 'extra-source-config': 'consumer.client.rack' contains '${' (config providers would expand it)"
     );
     untouched(&connect);
 }

@@ -195,7 +195,7 @@ pub fn parse_extra(which: ExtraFor, raw: &str) -> Result<BTreeMap<String, String
                 ),
             ));
         }
-        let bad = |why: &str| MirrorError::config(option, format!("the value of '{key}' {why}"));
+        let bad = |why: &str| MirrorError::config(option, format!("'{key}' {why}"));
         let value = match value {
             Value::String(s) => s.trim().to_string(),
             Value::Number(n) => n.to_string(),
@@ -203,9 +203,7 @@ pub fn parse_extra(which: ExtraFor, raw: &str) -> Result<BTreeMap<String, String
             _ => return Err(bad("must be a string, number or boolean")),
         };
         if has_placeholder(&value) {
-            return Err(bad(
-                "contains '${', which a Kafka Connect worker with config providers would expand; remove it",
-            ));
+            return Err(bad("contains '${' (config providers would expand it)"));
         }
         if value.is_empty() || value.chars().any(char::is_control) {
             return Err(bad("is empty or has control characters"));

@@ -178,8 +178,7 @@ fn refuses_bad_values() {
     .to_string();
     assert_eq!(
         e,
-        "invalid config 'extra-source-config': the value of 'consumer.client.rack' contains '${', \
-         which a Kafka Connect worker with config providers would expand; remove it"
+        "invalid config 'extra-source-config': 'consumer.client.rack' contains '${' (config providers would expand it)"
     );
     for raw in [
         r#"{"offset.lag.max": " "}"#,

@@ -102,5 +102,4 @@ fn kafka_data(f: &provider::Fields) -> Result<KafkaData, NotReady> {
 }
 
 /// Why a value with `${` is refused (never quoting it).
-pub(crate) const PLACEHOLDER_REASON: &str =
-    "contains '${', which a Kafka Connect worker with config providers would expand";
+pub(crate) const PLACEHOLDER_REASON: &str = "contains '${' (config providers would expand it)";
