@@ -61,10 +61,14 @@ pub fn decide(i: &Inputs<'_>) -> Decision {
     let mut verdicts = BTreeMap::new();
     if let Some(p) = next.as_mut() {
         for d in i.desired {
-            if let Some(a) = plannable.connectors.get(&d.name) {
-                if let Some(v) = heal_one(i, p, &mut requests, d, a) {
-                    verdicts.insert(d.name.clone(), v);
+            match plannable.connectors.get(&d.name) {
+                Some(a) => {
+                    if let Some(v) = heal_one(i, p, &mut requests, d, a) {
+                        verdicts.insert(d.name.clone(), v);
+                    }
                 }
+                None if i.pass.write => track_absent(p, d, i.now),
+                None => {}
             }
         }
         if i.pass.write {
@@ -124,6 +128,15 @@ fn heal_one(
         }
     }
     (verdict != Verdict::Fine).then_some(verdict)
+}
+
+/// Since when a desired connector has been missing from Connect's list: the status can then
+/// bound how long "written, not listed" is believed (`workload_status::ABSENT_LIMIT`).
+fn track_absent(p: &mut PeerState, d: &DesiredConnector, now: u64) {
+    if p.since.get(&d.name).map(|x| x.what.as_str()) != Some(workload_status::ABSENT) {
+        let what = workload_status::ABSENT.to_string();
+        p.since.insert(d.name.clone(), Since { what, at: now });
+    }
 }
 
 /// Keeps the start time of the waiting condition a connector is in.

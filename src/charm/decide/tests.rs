@@ -268,3 +268,34 @@ fn peer_data_after_a_writing_pass() {
     );
     assert_eq!(d.since, after.since);
 }
+
+// Proves a desired connector Connect does not list is recorded as absent from the first
+// writing pass on (the start is kept, not moved, by later passes), and forgotten once listed.
+#[test]
+fn absent_connector_is_timed_from_its_first_pass() {
+    let want = [desired("a")];
+    let run = |peer: Option<&PeerState>, actual: &Actual, now: u64| {
+        decide(&Inputs {
+            desired: &want,
+            held: &[],
+            actual,
+            peer,
+            pass: &hook(true),
+            leader: true,
+            now,
+            policy: AutoRestart::default(),
+        })
+        .peer
+        .unwrap()
+    };
+    let first = run(Some(&PeerState::default()), &Actual::default(), NOW);
+    assert_eq!(first.since["a"].what, workload_status::ABSENT);
+    let later = run(Some(&first), &Actual::default(), NOW + 60);
+    assert_eq!(later.since["a"].at, NOW);
+    let listed = run(
+        Some(&later),
+        &actual(&[("a", connector("RUNNING", "RUNNING"))]),
+        NOW + 90,
+    );
+    assert!(!listed.since.contains_key("a"));
+}
