@@ -44,6 +44,7 @@ fn run_tls(state: State, event: &Event, connect: &FakeConnect, serves: &Serves) 
         match problem {
             None => Ok(Box::new(c.clone())),
             Some(p) => Err(ConnectFailure {
+                detail: None,
                 message: format!("https://127.0.0.1:8083 {p}"),
                 kind: FailureKind::Certificate(p),
             }),

@@ -43,9 +43,12 @@ fn failure(e: ConnectError) -> ConnectFailure {
         ConnectError::Http { status, .. } if *status >= 500 => FailureKind::Unavailable,
         _ => FailureKind::Invalid,
     };
+    let message = e.summary();
+    let full = e.to_string();
     ConnectFailure {
         kind,
-        message: e.summary(),
+        detail: (full != message).then_some(full),
+        message,
     }
 }
 

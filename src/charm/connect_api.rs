@@ -14,7 +14,11 @@ use thiserror::Error;
 #[error("{message}")]
 pub struct ConnectFailure {
     pub kind: FailureKind,
+    /// One cause, short enough for a status.
     pub message: String,
+    /// The whole story (operation, attempts, endpoints, Connect's own text; redacted), for the
+    /// `status` action and the debug log.
+    pub detail: Option<String>,
 }
 
 /// What kind of failure, so that the status can name the remedy.
@@ -36,6 +40,7 @@ impl ConnectFailure {
         ConnectFailure {
             kind: FailureKind::Unavailable,
             message: message.into(),
+            detail: None,
         }
     }
 }

@@ -27,6 +27,14 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The status when Kafka Connect could not be used: a certificate that does not verify names
 /// the remedy (a CA relation), anything else waits for Connect.
 pub fn connect_failure(e: &ConnectFailure, connect: &ConnectData, app: &str) -> Status {
+    let status = connect_failure_line(e, connect, app);
+    match &e.detail {
+        Some(d) => status.with_detail(d.clone()),
+        None => status,
+    }
+}
+
+fn connect_failure_line(e: &ConnectFailure, connect: &ConnectData, app: &str) -> Status {
     match &e.kind {
         FailureKind::Certificate(CertProblem::UnknownIssuer) if connect.cas.is_empty() => {
             Status::new(
@@ -51,7 +59,7 @@ pub fn connect_failure(e: &ConnectFailure, connect: &ConnectData, app: &str) -> 
             Status::new(StatusKind::Blocked, format!("Kafka Connect {problem}"))
         }
         // The message is the client's one-cause summary (connect_adapter); the whole story
-        // is in the debug log.
+        // is the detail (debug log and `status` action).
         FailureKind::Unavailable => {
             Status::new(StatusKind::Waiting, format!("Kafka Connect {}", e.message))
         }
@@ -365,6 +373,7 @@ mod tests {
             cas: Vec::new(),
         };
         let f = |kind, message: &str| ConnectFailure {
+            detail: None,
             kind,
             message: message.into(),
         };
@@ -390,7 +399,18 @@ mod tests {
         for (failure, kind, message) in cases {
             let st = connect_failure(&failure, &data, "mm");
             assert_eq!((st.kind, st.message.as_str()), (kind, message));
+            assert_eq!(st.detail, None);
         }
+        // The client's whole story rides along as the detail (debug log, `status` action).
+        let mut long = f(
+            FailureKind::Unavailable,
+            "http://h:8083: connection refused",
+        );
+        long.detail = Some("list connectors: gave up after 2 attempts: …".into());
+        assert_eq!(
+            connect_failure(&long, &data, "mm").detail.as_deref(),
+            Some("list connectors: gave up after 2 attempts: …")
+        );
         data.cas.push(TrustedCa {
             source: CaSource::Transfer("tls".into()),
             pem: "-----BEGIN CERTIFICATE-----".into(),
