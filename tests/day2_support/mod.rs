@@ -42,7 +42,7 @@ impl FakeConnect {
     fn check(&self) -> Result<(), ConnectFailure> {
         if self.0.borrow().down {
             return Err(ConnectFailure::unavailable(
-                "no Kafka Connect endpoint answered (http://127.0.0.1:8083: connection refused)",
+                "http://127.0.0.1:8083: connection refused",
             ));
         }
         Ok(())
