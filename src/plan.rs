@@ -513,7 +513,11 @@ fn diff(stored: &BTreeMap<String, String>, desired: &BTreeMap<String, String>) -
         .filter_map(|k| {
             let before = stored.get(k).filter(|_| k != "name");
             let after = desired.get(k);
-            (before != after).then(|| KeyChange {
+            let same = match (before, after) {
+                (Some(b), Some(a)) => crate::mirror::same_value(k, b, a),
+                (b, a) => b == a,
+            };
+            (!same).then(|| KeyChange {
                 key: k.clone(),
                 before: before.map(|v| display_value(k, v).to_string()),
                 after: after.map(|v| display_value(k, v).to_string()),

@@ -304,7 +304,7 @@ fn replication_end_to_end() {
     assert!(other_writes.is_empty(), "{other_writes:#?}");
     assert_eq!(
         connector_config(bed, &source)["topics"],
-        "orders\\..*,invoices"
+        "orders\\..*, invoices"
     );
 
     // An invalid regex blocks naming the option, and Connect receives no write at all (no

@@ -215,6 +215,28 @@ impl MirrorConfig {
     }
 }
 
+/// The connector keys Kafka parses as `LIST` (split on `\s*,\s*`, items trimmed) among those
+/// the charm renders from list options.
+const LIST_KEYS: [&str; 4] = ["topics", "topics.exclude", "groups", "groups.exclude"];
+
+/// True when a stored and a desired value of connector key `key` mean the same to Kafka: for
+/// the list keys, the same items in the same order whatever the spacing around the commas.
+/// The planner compares with it, so a connector stored by an older charm as `a,b` is not
+/// rewritten (and restarted) because this one renders `a, b`.
+pub fn same_value(key: &str, stored: &str, desired: &str) -> bool {
+    if stored == desired {
+        return true;
+    }
+    let items = |v: &str| -> Vec<String> {
+        let v = v.trim();
+        if v.is_empty() {
+            return Vec::new();
+        }
+        v.split(',').map(|i| i.trim().to_string()).collect()
+    };
+    LIST_KEYS.contains(&key) && items(stored) == items(desired)
+}
+
 /// `topics`, `topics-exclude`, `groups`, `groups-exclude`: checked Java regex lists,
 /// normalised to `a, b` (Kafka splits lists on `\s*,\s*` and trims, so spacing around commas
 /// never changes their meaning and must not change the rendered config, or a whitespace-only
@@ -492,6 +514,18 @@ mod tests {
         );
         let other = cfg(json!({"topics": "orders\\..*,payment"})).unwrap();
         assert_ne!(tight.topics, other.topics);
+    }
+
+    // proves list keys compare by item (spacing around commas means nothing to Kafka), other
+    // keys and reordered lists do not
+    #[test]
+    fn list_values_compare_by_item() {
+        assert!(same_value("topics", "a,b", "a, b"));
+        assert!(same_value("groups.exclude", " a ,b ", "a, b"));
+        assert!(!same_value("topics", "a,b", "b, a"));
+        assert!(!same_value("topics", "a,b", "a, b, c"));
+        assert!(!same_value("tasks.max", "1 ", "1"));
+        assert!(same_value("topics.exclude", "", " "));
     }
 
     // proves a config-provider placeholder in a filter list is refused naming the option

@@ -25,7 +25,7 @@ pub mod sensitive;
 pub mod values;
 
 pub use config::{
-    AutoRestart, Heartbeats, Intervals, MirrorConfig, ReplicationPolicy, StartPosition,
+    same_value, AutoRestart, Heartbeats, Intervals, MirrorConfig, ReplicationPolicy, StartPosition,
 };
 pub use error::MirrorError;
 pub use identity::{connector_name, model_uuid_hex, ConnectorId, ConnectorKind, Owner};

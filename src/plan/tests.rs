@@ -517,3 +517,20 @@ fn run_state_round_trip() {
         RunState::Other("running".into())
     );
 }
+
+// Proves a connector stored with `topics` spaced differently (an older charm wrote `a,b`,
+// this one renders `a, b`) gets no update — Kafka reads both as the same list — while a
+// real change to the list still does.
+#[test]
+fn list_spacing_is_not_drift() {
+    let mut d = want(Source, "kafka-a", "1");
+    d.config
+        .insert("topics".into(), "orders\\..*, invoices".into());
+    let mut stored_config = d.config.clone();
+    stored_config.insert("topics".into(), "orders\\..*,invoices".into());
+    let a = actual(vec![stored(&d.name, stored_config.clone())]);
+    assert!(plan(std::slice::from_ref(&d), &a, &owner()).is_empty());
+    stored_config.insert("topics".into(), "orders\\..*".into());
+    let a = actual(vec![stored(&d.name, stored_config)]);
+    assert_eq!(plan(&[d], &a, &owner()).steps.len(), 1);
+}
