@@ -42,7 +42,11 @@ pub fn plan_carrying(
             continue;
         };
         let new = actual.connectors.get(&d.name);
-        let awaiting = new.is_some_and(|a| a.state == Some(RunState::Stopped))
+        // A new source that exists is unfinished only while its predecessor is still listed
+        // (the predecessor goes last). Its reported state alone cannot tell: a resume is
+        // asynchronous, so a just-resumed connector still reads STOPPED for a while.
+        let awaiting = exists
+            && new.is_some_and(|a| a.state == Some(RunState::Stopped))
             && !reqs.intent.contains_key(&d.name);
         if new.is_some() && !awaiting {
             continue; // already replicating under the new name: only the deletes remain

@@ -222,3 +222,24 @@ fn unproven_relation_ids_are_left_alone() {
     );
     assert!(!p.steps.iter().any(|s| s.name == name(Source, 6)), "{p}");
 }
+
+// Proves a new source still reported STOPPED right after the hand-over resumed it (resume is
+// asynchronous) is not handed over a second time once the old one is gone: no temporary
+// connector, no second carry.
+#[test]
+fn just_resumed_new_source_is_not_carried_again() {
+    let lagging = listed(&[(name(Source, 9), "STOPPED")]);
+    let p = plan_carrying(
+        &desired(9),
+        &lagging,
+        &owner(9),
+        &[owner(5)],
+        &Requests::default(),
+    );
+    assert!(
+        !p.steps
+            .iter()
+            .any(|s| matches!(s.reason, Reason::Renamed | Reason::StaleRelation)),
+        "{p}"
+    );
+}
