@@ -54,7 +54,10 @@ fn end_state(stage: &MockStage) -> EndState {
             .into_iter()
             .map(|(n, (config, state))| (mask(&n), (mask(&config.to_string()), state)))
             .collect(),
-        status: stage.sim.app_status("mirrormaker"),
+        status: {
+            let (st, msg) = stage.sim.app_status("mirrormaker");
+            (st, mask(&msg))
+        },
     }
 }
 
@@ -175,6 +178,18 @@ fn resolve(stage: &MockStage) {
     stage.sim.run(&["resolve", UNIT]);
 }
 
+/// After a killed pause/stop (nothing recorded) the next hooks leave the connectors the dead
+/// action reached as Connect has them and say so; then the operator runs the action again.
+fn settle_then_rerun(stage: &MockStage, action: &str) {
+    settle(&stage.sim);
+    let (_, msg) = stage.sim.app_status("mirrormaker");
+    assert!(
+        msg.contains("outside the charm"),
+        "a {action} that did not complete must show what it left: {msg}"
+    );
+    rerun(stage, action);
+}
+
 /// A killed action failed: the operator runs it again (`rerun` names it).
 fn rerun(stage: &MockStage, action: &str) {
     let (code, out, err) = stage.sim.try_run(&["run", UNIT, action]);
@@ -235,7 +250,8 @@ fn update_while_paused_keeps_the_pause() {
 }
 
 /// Proves a `pause` killed after any of its writes fails, leaves no connector behind or
-/// doubled, and a retry ends paused as an uninterrupted pause does.
+/// doubled, the status names what it paused ("PAUSED outside the charm"), and a retry ends
+/// paused as an uninterrupted pause does.
 #[test]
 fn pause_action() {
     check(&Scenario {
@@ -243,10 +259,7 @@ fn pause_action() {
         setup: converged,
         step: |sim| drop(sim.try_run(&["run", UNIT, "pause"])),
         action: true,
-        recover: |stage| {
-            settle(&stage.sim);
-            rerun(stage, "pause");
-        },
+        recover: |stage| settle_then_rerun(stage, "pause"),
     });
 }
 
@@ -258,10 +271,7 @@ fn stop_action() {
         setup: converged,
         step: |sim| drop(sim.try_run(&["run", UNIT, "stop"])),
         action: true,
-        recover: |stage| {
-            settle(&stage.sim);
-            rerun(stage, "stop");
-        },
+        recover: |stage| settle_then_rerun(stage, "stop"),
     });
 }
 

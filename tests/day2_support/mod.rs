@@ -355,9 +355,23 @@ pub fn canaries(s: &State) -> Vec<String> {
         .values()
         .flat_map(|r| &r.revisions)
         .filter_map(|rev| rev.get("password"));
+    // A password that is also the text of something else (a generated world may set one to a
+    // secret URI or an endpoint) is rightly shown as that thing: not a canary.
+    let others: Vec<&String> = s
+        .relations
+        .iter()
+        .flat_map(|r| [&r.remote_app_data, &r.local_app, &r.local_unit])
+        .flatten()
+        .chain(s.secrets.values().flat_map(|r| &r.revisions).flatten())
+        .filter(|(k, _)| k.as_str() != "password")
+        .map(|(_, v)| v)
+        .chain(s.secrets.keys())
+        .collect();
+    let config = serde_json::Value::Object(s.config.clone()).to_string();
     let mut out: Vec<String> = plain
         .chain(secret)
         .filter(|p| p.len() >= 6)
+        .filter(|p| !config.contains(p.as_str()) && !others.iter().any(|o| o.contains(p.as_str())))
         .cloned()
         .collect();
     out.extend(std::env::var("MMI_CANARY").ok().filter(|m| !m.is_empty()));
