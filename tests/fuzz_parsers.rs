@@ -475,8 +475,14 @@ fn fuzz_config() {
             }
             if let Ok(c) = MirrorConfig::from_config_get(&map) {
                 accepted.fetch_add(1, Ordering::Relaxed);
-                for key in c.extra_source.keys().chain(c.extra_checkpoint.keys()) {
-                    assert_eq!(refusal(key), None, "{key} passed the guard");
+                for (which, extra) in [
+                    (ExtraFor::Source, &c.extra_source),
+                    (ExtraFor::Checkpoint, &c.extra_checkpoint),
+                    (ExtraFor::Heartbeat, &c.extra_heartbeat),
+                ] {
+                    for key in extra.keys() {
+                        assert_eq!(refusal(which, key), None, "{key} passed the guard");
+                    }
                 }
             }
             let _ = mirrormaker_integrator::mirror::config::auto_restart(&map);
@@ -501,7 +507,7 @@ fn fuzz_extra_config() {
                 if let Ok(m) = parse_extra(which, &raw) {
                     accepted.fetch_add(usize::from(!m.is_empty()), Ordering::Relaxed);
                     for k in m.keys() {
-                        assert_eq!(refusal(k), None, "{k} passed the guard");
+                        assert_eq!(refusal(which, k), None, "{k} passed the guard");
                     }
                 }
             }
@@ -556,4 +562,37 @@ fn fuzz_secret_redaction() {
             }
         });
     report("secret redaction", &count, &accepted);
+}
+
+// ---- regressions: every failure the fuzzers found, as a plain test ----
+
+/// The ready world of the databag targets with `endpoints` set to `value`.
+fn with_endpoints(endpoint: &str, app: &str, value: &str) -> State {
+    let mut s = bag_world(endpoint, app, &(vec![], vec![]));
+    s.relations[0]
+        .remote_app_data
+        .insert("endpoints".into(), value.into());
+    s
+}
+
+// Proves (fuzz_kafka_databag, seed 145116534495310728885604367253118257670) a whitespace-only
+// `endpoints` is not a ready Kafka answer: it never reaches a connector's bootstrap servers.
+#[test]
+fn regression_blank_kafka_endpoints_are_not_ready() {
+    let tools = MemoryTools::new(with_endpoints("source", "kafka-a", " "));
+    let rel = RelationRef::parse("source:3").unwrap();
+    let r = kafka_client::read(&tools, &rel, "kafka-a").unwrap();
+    assert!(r.data.is_err(), "{:?}", r.data.map(|d| d.bootstrap));
+}
+
+// Proves (fuzz_connect_databag, seed 230870144719275134917982091329054458015) a Connect
+// `endpoints` of separators only is not a ready answer with no endpoint at all.
+#[test]
+fn regression_connect_endpoints_of_separators_are_not_ready() {
+    for value in [",", " , ", " "] {
+        let tools = MemoryTools::new(with_endpoints("connect-client", "kafka-connect", value));
+        let rel = RelationRef::parse("connect-client:3").unwrap();
+        let r = connect_client::read(&tools, &rel, "kafka-connect").unwrap();
+        assert!(r.data.is_err(), "{value:?}: {:?}", r.data.map(|d| d.endpoints));
+    }
 }
