@@ -593,6 +593,10 @@ fn regression_connect_endpoints_of_separators_are_not_ready() {
         let tools = MemoryTools::new(with_endpoints("connect-client", "kafka-connect", value));
         let rel = RelationRef::parse("connect-client:3").unwrap();
         let r = connect_client::read(&tools, &rel, "kafka-connect").unwrap();
-        assert!(r.data.is_err(), "{value:?}: {:?}", r.data.map(|d| d.endpoints));
+        assert!(
+            r.data.is_err(),
+            "{value:?}: {:?}",
+            r.data.map(|d| d.endpoints)
+        );
     }
 }
