@@ -411,15 +411,19 @@ async fn real_hook(
 ) -> mirrormaker_integrator::juju::memory::State {
     tokio::task::spawn_blocking(move || {
         std::thread::spawn(move || {
+            let canaries = canaries(&state);
             let tools = mirrormaker_integrator::juju::memory::MemoryTools::new(state);
-            mirrormaker_integrator::charm::run_at(
-                &event,
-                &tools,
-                &mirrormaker_integrator::charm::connect_adapter::factory,
-                T0,
-            )
-            .expect("hook succeeds");
-            tools.into_state()
+            guarded(&canaries, event.name(), || {
+                mirrormaker_integrator::charm::run_at(
+                    &event,
+                    &tools,
+                    &mirrormaker_integrator::charm::connect_adapter::factory,
+                    T0,
+                )
+            });
+            let out = tools.into_state();
+            assert_no_canary(&canaries, event.name(), &everything_said(&out));
+            out
         })
         .join()
         .unwrap()

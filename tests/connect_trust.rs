@@ -31,6 +31,7 @@ enum Serves {
 fn run_tls(state: State, event: &Event, connect: &FakeConnect, serves: &Serves) -> State {
     let mut event = event.clone();
     event.unit = state.unit.clone();
+    let canaries = canaries(&state);
     let tools = MemoryTools::new(state);
     let c = connect.clone();
     let factory = |data: &ConnectData| -> Result<Box<dyn ConnectApi>, ConnectFailure> {
@@ -50,8 +51,12 @@ fn run_tls(state: State, event: &Event, connect: &FakeConnect, serves: &Serves) 
             }),
         }
     };
-    charm::run_at(&event, &tools, &factory, T0).expect("hook succeeds");
-    tools.into_state()
+    guarded(&canaries, event.name(), || {
+        charm::run_at(&event, &tools, &factory, T0)
+    });
+    let out = tools.into_state();
+    assert_no_canary(&canaries, event.name(), &everything_said(&out));
+    out
 }
 
 /// The standard world with Kafka Connect on https and no `secret-tls`.

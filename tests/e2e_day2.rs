@@ -3,7 +3,8 @@
 //! pause/resume round-trips on real Connect and the operator's pause survives later hooks; a
 //! task made to fail for a real reason (the target user's ACLs removed) is reported FAILED with
 //! that reason, restarted on the auto-restart schedule (time injected through
-//! `MMI_NOW_EPOCH_SECS`, never slept) once the cause is gone, and no record is lost.
+//! `MMI_NOW_EPOCH_SECS`, never slept) once the cause is gone, and no record is lost; no
+//! password (the secret canary's marker is in every one) appears in anything the model shows.
 
 mod common;
 
@@ -270,5 +271,9 @@ fn day2_end_to_end() {
         expected.len()
     );
     assert_eq!(duplicates, 0, "resumed by name: nothing twice");
+    // The secret canary: every password of this run (juju-sim's providers made them with
+    // the marker) is in no debug-log line, status or action output of the whole scenario.
+    let scanned = sim.assert_no_canary();
+    eprintln!("FIGURE: secret canary: {scanned} texts scanned, none with a password");
     stage.passed();
 }

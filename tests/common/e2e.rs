@@ -20,6 +20,8 @@ pub fn harness_bin_dir() -> PathBuf {
                 "juju-sim",
                 "-p",
                 "kafka-bed",
+                "-p",
+                "connect-mock",
                 "--bins",
             ])
             .current_dir(repo_root())
@@ -58,12 +60,14 @@ impl Sim {
     }
 
     /// Runs a verb with extra environment for its hooks (juju-sim passes its environment on
-    /// to `dispatch`), e.g. the charm's injected clock `MMI_NOW_EPOCH_SECS`.
+    /// to `dispatch`), e.g. the charm's injected clock `MMI_NOW_EPOCH_SECS`. Every verb runs
+    /// with the secret canary on: the simulated providers put [`CANARY`] in every password.
     pub fn try_run_env(&self, env: &[(&str, String)], args: &[&str]) -> (i32, String, String) {
         let out = Command::new(&self.bin)
             .arg("--model")
             .arg(&self.model)
             .args(args)
+            .env("MMI_CANARY", CANARY)
             .envs(env.iter().map(|(k, v)| (k, v.as_str())))
             .output()
             .expect("run juju-sim");
@@ -144,6 +148,37 @@ impl Sim {
         lines[lines.len().saturating_sub(n)..].join("\n")
     }
 
+    /// The secret canary: fails naming the place when [`CANARY`] (in every password the
+    /// simulated providers made) appears in anything the model shows — a debug-log line
+    /// (juju-log, hook stdout/stderr, panics, hook failures), a unit or app status, an action's
+    /// results, failure message, log or output. Returns how many texts were scanned.
+    pub fn assert_no_canary(&self) -> usize {
+        let mut texts: Vec<(String, String)> = self
+            .debug_log()
+            .into_iter()
+            .map(|l| ("debug-log".to_string(), l))
+            .collect();
+        texts.push(("status".into(), self.run(&["status", "--format", "json"])));
+        let state: Value = serde_json::from_str(
+            &std::fs::read_to_string(self.model.join("state.json")).expect("read state.json"),
+        )
+        .expect("state.json");
+        for (id, a) in state["actions"].as_object().into_iter().flatten() {
+            texts.push((format!("action {id}"), a.to_string()));
+        }
+        for (place, text) in &texts {
+            assert!(
+                !text.contains(CANARY),
+                "secret canary leaked in {place}: {text}"
+            );
+        }
+        assert!(
+            state.to_string().contains(CANARY),
+            "the canary is not in any secret: the scan above proves nothing"
+        );
+        texts.len()
+    }
+
     /// Number of hooks run so far (all units).
     pub fn hook_count(&self) -> usize {
         let v: Value =
@@ -151,6 +186,9 @@ impl Sim {
         v.as_array().map(Vec::len).unwrap_or(0)
     }
 }
+
+/// The marker every simulated password carries (juju-sim `MMI_CANARY`).
+pub const CANARY: &str = "CanaryX7q2";
 
 /// Polls `check` (which runs `update-status` ticks or reads state) until it returns `Some`,
 /// or fails after `limit` with `what` and the last observation. Waits on readiness, not on

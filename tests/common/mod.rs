@@ -123,3 +123,4 @@ pub fn assert_static_x86_64(bin: &[u8], what: &str) {
 }
 
 pub mod e2e;
+pub mod mock;

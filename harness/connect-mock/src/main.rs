@@ -13,6 +13,14 @@
 //!   benches/hooks.sh).
 //! * Every connector has a status as soon as it exists (no 404 window).
 //! * `GET /__count` answers the number of requests served so far (not logged, not counted).
+//! * Crash injection (tests/crash_safety.rs): `GET /__arm?kill-after-writes=N&pid-file=F`
+//!   resets the write counter; the N-th write after it (PUT of a config, DELETE, PUT
+//!   pause/resume/stop, POST restart — not validate) is applied, then the process whose pid is
+//!   in F (juju-sim's `<model>/hook.pid`: the running hook) gets SIGKILL and the request is
+//!   left unanswered, i.e. the hook dies right after its write took effect. `N` = 0 only counts.
+//!   `GET /__stats` answers `{"writes": n, "killed": pid or null}` since the last arm.
+//!   Every write is counted, so arm only around steps in which the charm is the only writer
+//!   (juju-sim's simulated Kafka Connect also DELETEs when `connect-client` departs).
 
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -34,6 +42,72 @@ struct State {
     offsets: BTreeMap<String, Value>,
     count: u64,
     log: Option<std::fs::File>,
+    crash: Crash,
+}
+
+/// Crash injection: kill the running hook right after its `kill_at`-th write.
+#[derive(Default)]
+struct Crash {
+    kill_at: u64,
+    pid_file: Option<String>,
+    writes: u64,
+    killed: Option<i32>,
+}
+
+impl Crash {
+    fn arm(&mut self, query: &str) -> Value {
+        *self = Crash::default();
+        for (k, v) in query.split('&').filter_map(|kv| kv.split_once('=')) {
+            match k {
+                "kill-after-writes" => self.kill_at = v.parse().unwrap_or(0),
+                "pid-file" => self.pid_file = Some(v.to_string()),
+                _ => {}
+            }
+        }
+        json!({"kill_after_writes": self.kill_at})
+    }
+
+    fn stats(&self) -> Value {
+        json!({"writes": self.writes, "killed": self.killed})
+    }
+
+    /// Counts a write that Connect accepted; true when the hook was killed after it.
+    fn after_write(&mut self) -> bool {
+        self.writes += 1;
+        if self.kill_at == 0 || self.writes != self.kill_at {
+            return false;
+        }
+        let pid = self
+            .pid_file
+            .as_ref()
+            .and_then(|f| std::fs::read_to_string(f).ok())
+            .and_then(|p| p.trim().parse::<i32>().ok());
+        let Some(pid) = pid else {
+            eprintln!(
+                "connect-mock: write {} reached but no hook pid to kill",
+                self.writes
+            );
+            return false;
+        };
+        // SAFETY: kill(2) with a pid read from the emulator's pid file; no memory involved.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        self.killed = Some(pid);
+        true
+    }
+}
+
+/// Requests that change Connect's state (what a crash point follows).
+fn is_write(method: &str, target: &str) -> bool {
+    let path = target.split('?').next().unwrap_or("");
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    matches!(
+        (method, parts.as_slice()),
+        (
+            "PUT",
+            ["connectors", _, "config" | "pause" | "resume" | "stop"]
+        ) | ("DELETE", ["connectors", _])
+            | ("POST", ["connectors", _, "restart"])
+    )
 }
 
 fn now_ns() -> u128 {
@@ -371,13 +445,22 @@ fn serve(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
             let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
             if target == "/__count" {
                 (200, json!(st.count))
+            } else if let Some(q) = target.strip_prefix("/__arm?") {
+                (200, st.crash.arm(q))
+            } else if target == "/__stats" {
+                (200, st.crash.stats())
             } else {
                 st.count += 1;
                 let stamp = now_ns();
                 if let Some(f) = st.log.as_mut() {
                     let _ = writeln!(f, "{stamp} {method} {target}");
                 }
-                route(&mut st, &method, &target, &body)
+                let (code, value) = route(&mut st, &method, &target, &body);
+                if code < 300 && is_write(&method, &target) && st.crash.after_write() {
+                    // The hook is dead: its write took effect, no answer ever reaches it.
+                    return Ok(());
+                }
+                (code, value)
             }
         };
         let text = if value.is_null() {

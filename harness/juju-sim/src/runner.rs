@@ -375,7 +375,9 @@ fn run_in_context(
         }
     }
     cmd.envs(&env).env("PATH", path);
-    let (mut code, stdout, mut stderr) = run_with_timeout(cmd, &u.charm_dir, hook_timeout())?;
+    let pid_file = model_dir.join(HOOK_PID_FILE);
+    let (mut code, stdout, mut stderr) =
+        run_with_timeout(cmd, &u.charm_dir, &pid_file, hook_timeout())?;
     let text = std::fs::read_to_string(&cpath).map_err(|e| Error::io(&cpath, e))?;
     let cf: CtxFile = serde_json::from_str(&text).map_err(|e| Error::parse("context file", e))?;
     let _ = std::fs::remove_file(&cpath);
@@ -410,11 +412,19 @@ fn hook_timeout() -> std::time::Duration {
     std::time::Duration::from_secs(secs)
 }
 
+/// While a charm's dispatch runs, its pid is in `<model>/hook.pid` (removed when it ends), so a
+/// test double outside the emulator can kill the running hook at a point of its choosing
+/// (harness/connect-mock `--kill-after-writes`: SIGKILL right after a Connect write). Juju then
+/// sees a failed hook, as it would after the agent's process died.
+pub const HOOK_PID_FILE: &str = "hook.pid";
+
 /// Run dispatch in its own process group; on timeout kill that group and report exit 124
-/// (a hook failure) with a note on stderr.
+/// (a hook failure) with a note on stderr. A hook killed by a signal fails with 128 + signal
+/// and a note naming the signal.
 fn run_with_timeout(
     mut cmd: Command,
     charm_dir: &Path,
+    pid_file: &Path,
     limit: std::time::Duration,
 ) -> Result<(i32, String, String)> {
     use std::io::Read;
@@ -423,6 +433,7 @@ fn run_with_timeout(
     let mut child = cmd
         .spawn()
         .map_err(|e| Error::run(format!("cannot run {}/dispatch: {e}", charm_dir.display())))?;
+    let _ = std::fs::write(pid_file, child.id().to_string());
     let mut out_pipe = child.stdout.take().expect("piped");
     let mut err_pipe = child.stderr.take().expect("piped");
     let out_t = std::thread::spawn(move || {
@@ -455,10 +466,21 @@ fn run_with_timeout(
         }
         std::thread::sleep(std::time::Duration::from_millis(5));
     };
+    let _ = std::fs::remove_file(pid_file);
     let stdout = String::from_utf8_lossy(&out_t.join().unwrap_or_default()).into_owned();
     let mut stderr = String::from_utf8_lossy(&err_t.join().unwrap_or_default()).into_owned();
     let code = match status {
-        Some(st) => st.code().unwrap_or(128),
+        Some(st) => {
+            use std::os::unix::process::ExitStatusExt;
+            match (st.code(), st.signal()) {
+                (Some(c), _) => c,
+                (None, Some(sig)) => {
+                    stderr.push_str(&format!("juju-sim: hook killed by signal {sig}\n"));
+                    128 + sig
+                }
+                (None, None) => 128,
+            }
+        }
         None => 124,
     };
     if timed_out {

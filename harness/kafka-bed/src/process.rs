@@ -211,10 +211,19 @@ pub fn random_bytes(n: usize) -> Vec<u8> {
 /// A random alphanumeric password (safe inside JAAS strings and StorageTool's --add-scram).
 pub fn random_password(len: usize) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    random_bytes(len)
+    let random: String = random_bytes(len)
         .into_iter()
         .map(|b| ALPHABET[(b as usize) % ALPHABET.len()] as char)
-        .collect()
+        .collect();
+    // The secret canary (MMI_CANARY, as juju-sim's providers): the bed's own passwords (Connect
+    // admin, stores) carry the marker too, so a leak of any of them is found the same way.
+    match std::env::var("MMI_CANARY") {
+        Ok(m) if !m.is_empty() && m.bytes().all(|b| b.is_ascii_alphanumeric()) => {
+            let half = len / 2;
+            format!("{}{m}{}", &random[..half], &random[half..])
+        }
+        _ => random,
+    }
 }
 
 /// A KRaft cluster id: 16 random bytes, URL-safe base64 without padding. Like Kafka's own

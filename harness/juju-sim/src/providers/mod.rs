@@ -137,12 +137,28 @@ pub fn set_backend(model: &mut Model, app: &str, backend: Value) -> Result<()> {
     Ok(())
 }
 
-/// Random password as the charms generate them (32 alphanumerics).
+/// Random password as the charms generate them (32 alphanumerics). With `MMI_CANARY=<marker>`
+/// (ASCII letters and digits) the marker sits in the middle of every password, so a test can
+/// scan everything the charm said for it (the secret canary, docs/faults/crash.md).
 pub fn new_password() -> String {
-    crate::state::random_string(
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
-        32,
-    )
+    let random = |n| {
+        crate::state::random_string(
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+            n,
+        )
+    };
+    match canary() {
+        Some(marker) => format!("{}{marker}{}", random(12), random(12)),
+        None => random(32),
+    }
+}
+
+/// The canary marker from `MMI_CANARY`, if set and made of ASCII letters and digits (what
+/// every password consumer along the way — JAAS, SCRAM, Connect's basic auth — takes as is).
+pub fn canary() -> Option<String> {
+    std::env::var("MMI_CANARY")
+        .ok()
+        .filter(|m| !m.is_empty() && m.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 /// data_interfaces v1 `gen_salt()`: 16 random ASCII letters and digits.
