@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Hook wall time and peak RSS with a faulty Kafka Connect (docs/faults/connect.md).
+# Hook wall time and peak RSS with a faulty Kafka Connect (docs/reliability.md, faults of Kafka Connect).
 #
 #   benches/faults.sh --charm FILE.charm [--binary NAME=FILE]... [--runs N] [--out DIR]
 #

@@ -54,7 +54,7 @@ fn build(parts: &[(u8, String)], tokens: &[&str]) -> String {
         .collect()
 }
 
-/// Reports a target's executions and how many inputs the parser accepted (docs/faults/crash.md
+/// Reports a target's executions and how many inputs the parser accepted (docs/reliability.md
 /// figures); fails when none was accepted, i.e. the inputs never reached past the first check.
 fn report(target: &str, count: &AtomicUsize, accepted: &AtomicUsize) {
     let (n, ok) = (

@@ -1,7 +1,7 @@
 //! Hostile and malformed input, whole hooks in-process (in-memory Juju, in-memory Connect):
 //! what a provider's databag or an operator's option may try, and that the charm blocks
 //! naming the culprit, never uses the credentials, never shows a secret, and never touches the
-//! running connectors. docs/faults/input.md lists every case with its test.
+//! running connectors. docs/reliability.md, bad and hostile input, lists every case with its test.
 
 mod day2_support;
 

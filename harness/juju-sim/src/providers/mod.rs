@@ -139,7 +139,7 @@ pub fn set_backend(model: &mut Model, app: &str, backend: Value) -> Result<()> {
 
 /// Random password as the charms generate them (32 alphanumerics). With `MMI_CANARY=<marker>`
 /// (ASCII letters and digits) the marker sits in the middle of every password, so a test can
-/// scan everything the charm said for it (the secret canary, docs/faults/crash.md).
+/// scan everything the charm said for it (the secret canary, docs/reliability.md).
 pub fn new_password() -> String {
     let random = |n| {
         crate::state::random_string(
