@@ -278,7 +278,13 @@ fn restarts_refresh_and_rotation_lose_nothing() {
     let n = (1..=2)
         .find(|n| urls[n - 1].ends_with(&victim))
         .unwrap_or_else(|| panic!("task worker {victim} is none of {urls:?}"));
+    let role = if bed.connect_leader() == Some(n) {
+        "the group leader"
+    } else {
+        "a follower"
+    };
     step(&stage, &a, &b, "c-kill-worker", || {
+        eprintln!("FIGURE: killing worker {n} ({victim}), {role}, which copies life.probe-0");
         bed.kill_connect_worker(n).unwrap();
         let killed = Instant::now();
         // Past the group's session timeout (10 s): the survivor has noticed.
@@ -342,15 +348,17 @@ fn restarts_refresh_and_rotation_lose_nothing() {
         200,
         "the new password works"
     );
+    // A hook now talks to Connect with the new password: no 401 in what Connect answered.
     let (hooks_before, _) = our_hooks(sim);
     let mark = bed.connect_requests_mark().unwrap();
-    tick_active(sim).unwrap();
+    sim.run(&["update-status"]);
     let seen = bed.connect_requests_since(&mark).unwrap();
     assert!(
         seen.iter().all(|r| r.status != 401),
         "a hook after the rotation still used the old password: {seen:?}"
     );
-    assert!(our_hooks(sim).0 > hooks_before);
+    let (hooks_after, code) = our_hooks(sim);
+    assert!(hooks_after > hooks_before && code == 0);
 
     stage.passed();
 }

@@ -339,6 +339,28 @@ impl Bed {
             .collect()
     }
 
+    /// The worker (1-based) the running workers last named as the group's leader, from their
+    /// logs (`Joined group at generation … leaderUrl='<url>/'`, written on every rebalance);
+    /// `None` before any worker joined.
+    pub fn connect_leader(&self) -> Option<usize> {
+        let all = self.state.connect.all_workers();
+        self.running_workers()
+            .into_iter()
+            .filter_map(|n| {
+                let log = fs::read_to_string(&all[n - 1].log).ok()?;
+                let at = log.rfind("leaderUrl='")? + "leaderUrl='".len();
+                let url = log[at..]
+                    .split('\'')
+                    .next()?
+                    .trim_end_matches('/')
+                    .to_string();
+                let stamp = log[..at].rfind("\n[").map_or(0, |i| i + 2);
+                Some((log[stamp..stamp + 23].to_string(), url))
+            })
+            .max()
+            .and_then(|(_, url)| all.iter().position(|w| w.url == url).map(|i| i + 1))
+    }
+
     /// A mark at the end of every worker's REST request log: every request a worker answered
     /// before this call lies before it (see [`crate::requests`]).
     pub fn connect_requests_mark(&self) -> Result<RequestMark> {
