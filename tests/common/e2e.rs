@@ -238,9 +238,19 @@ impl Stage {
     /// Like [`Stage::start`], with extra `deploy` arguments per provider app, e.g.
     /// `[("kafka-a", &["--flavour", "kafka3"])]`.
     pub fn start_with(name: &str, extra: &[(&str, &[&str])]) -> Stage {
+        Stage::start_bed(name, kafka_bed::bed::BedOptions::default(), extra)
+    }
+
+    /// Like [`Stage::start_with`] on a bed started with `options` (e.g. two Connect workers:
+    /// the simulated kafka-connect then publishes both endpoints).
+    pub fn start_bed(
+        name: &str,
+        options: kafka_bed::bed::BedOptions,
+        extra: &[(&str, &[&str])],
+    ) -> Stage {
         let dir = run_dir(name);
         let bin = harness_bin_dir();
-        let bed = kafka_bed::Bed::start(&dir.join("bed"))
+        let bed = kafka_bed::Bed::start_with(&dir.join("bed"), options)
             .expect("start the Kafka/Connect bed (run harness/kafka-bed/fetch.sh first)");
         eprintln!("FIGURE: bed up in {:?}", bed.startup);
         let out = Command::new(bin.join("kafka-bed"))

@@ -59,6 +59,7 @@ public class KafkaTool {
     try {
       switch (cmd) {
         case "produce" -> produce(o);
+        case "probe" -> probe(o);
         case "consume" -> consume(o);
         case "consume-group" -> consumeGroup(o);
         case "create-topic" -> createTopic(o);
@@ -219,6 +220,119 @@ public class KafkaTool {
         offs.add(md.offset());
       }
       out(obj("produced", fs.size(), "partitions", parts, "offsets", offs));
+    }
+  }
+
+  /**
+   * Replication probe across a lifecycle step. Reads --remote-topic on the target (client
+   * properties --target-config) from its current end, then produces one record every
+   * --interval-ms to --topic (--config), value "<run>-<seq>", until --stop-file exists; then
+   * waits up to --drain-ms for every acknowledged record. Prints {"ready":true} once the first
+   * record arrived, then one report line: produced (acknowledged), failed, lost (acknowledged,
+   * never arrived), duplicated (arrivals beyond the first), max_delay_ms (longest a record took
+   * from send() to arrival: the time without replication), longest_gap_ms (longest pause
+   * between arrivals of new records while producing).
+   */
+  static void probe(Opts o) throws Exception {
+    String run = o.get("run");
+    String prefix = run + "-";
+    long interval = Long.parseLong(o.get("interval-ms", "200"));
+    long drain = Long.parseLong(o.get("drain-ms", "180000"));
+    Path stop = Path.of(o.get("stop-file"));
+    Properties cp = new Properties();
+    try (InputStream in = new FileInputStream(o.get("target-config"))) {
+      cp.load(in);
+    }
+    cp.put("key.deserializer", ByteArrayDeserializer.class.getName());
+    cp.put("value.deserializer", ByteArrayDeserializer.class.getName());
+    cp.put("enable.auto.commit", "false");
+    Properties pp = clientProps(o);
+    pp.put("key.serializer", ByteArraySerializer.class.getName());
+    pp.put("value.serializer", ByteArraySerializer.class.getName());
+    pp.put("acks", "all");
+    pp.put("enable.idempotence", "true");
+    pp.put("linger.ms", "0");
+    pp.put("delivery.timeout.ms", "600000");
+    Map<Long, Long> sentAt = new java.util.concurrent.ConcurrentHashMap<>();
+    Set<Long> acked = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    java.util.concurrent.atomic.AtomicLong failed = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(cp)) {
+      String remote = o.get("remote-topic");
+      List<TopicPartition> tps = new ArrayList<>();
+      while (tps.isEmpty()) {
+        var infos = c.listTopics(Duration.ofSeconds(10)).get(remote);
+        if (infos != null) {
+          infos.forEach(pi -> tps.add(new TopicPartition(pi.topic(), pi.partition())));
+        } else {
+          Thread.sleep(250); // the remote topic is created by MirrorMaker
+        }
+      }
+      c.assign(tps);
+      c.seekToEnd(tps);
+      tps.forEach(c::position); // resolve the end now, before the first record is produced
+      Thread producer = new Thread(() -> {
+        try (KafkaProducer<byte[], byte[]> prod = new KafkaProducer<>(pp)) {
+          for (long seq = 0; !Files.exists(stop); seq++) {
+            final long s = seq;
+            byte[] v = (prefix + s).getBytes(StandardCharsets.UTF_8);
+            sentAt.put(s, System.currentTimeMillis());
+            prod.send(new ProducerRecord<>(o.get("topic"), v, v), (md, ex) -> {
+              if (ex == null) {
+                acked.add(s);
+              } else {
+                failed.incrementAndGet();
+              }
+            });
+            Thread.sleep(interval);
+          }
+          prod.flush();
+        } catch (Exception e) {
+          System.err.println("probe producer: " + e);
+        }
+        done.set(true);
+      });
+      producer.start();
+      Map<Long, Integer> seen = new HashMap<>();
+      long maxDelay = 0, longestGap = 0, lastNew = System.currentTimeMillis(), doneAt = 0;
+      boolean ready = false;
+      while (true) {
+        for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(100))) {
+          String v = r.value() == null ? "" : new String(r.value(), StandardCharsets.UTF_8);
+          if (!v.startsWith(prefix)) {
+            continue;
+          }
+          long seq = Long.parseLong(v.substring(prefix.length()));
+          long now = System.currentTimeMillis();
+          if (seen.merge(seq, 1, Integer::sum) == 1) {
+            Long t = sentAt.get(seq);
+            maxDelay = Math.max(maxDelay, t == null ? 0 : now - t);
+            if (!done.get()) {
+              longestGap = Math.max(longestGap, now - lastNew);
+            }
+            lastNew = now;
+            if (!ready) {
+              ready = true;
+              longestGap = 0;
+              out(obj("ready", true));
+              System.out.flush();
+            }
+          }
+        }
+        if (done.get()) {
+          if (doneAt == 0) {
+            doneAt = System.currentTimeMillis();
+          }
+          if (seen.keySet().containsAll(acked) || System.currentTimeMillis() > doneAt + drain) {
+            break;
+          }
+        }
+      }
+      producer.join();
+      long lost = acked.stream().filter(s -> !seen.containsKey(s)).count();
+      long dup = seen.values().stream().mapToLong(n -> n - 1).sum();
+      out(obj("run", run, "produced", acked.size(), "failed", failed.get(), "lost", lost,
+          "duplicated", dup, "max_delay_ms", maxDelay, "longest_gap_ms", longestGap));
     }
   }
 

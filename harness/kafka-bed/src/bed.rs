@@ -11,12 +11,12 @@ use std::time::{Duration, Instant};
 
 use crate::certs::TestCa;
 use crate::process::{
-    free_ports, log_contains, log_tail, poll_until, port_open, random_cluster_id, random_password,
-    ManagedProcess,
+    free_ports, log_contains, log_contains_after, log_tail, poll_until, port_open,
+    random_cluster_id, random_password, ManagedProcess,
 };
 use crate::requests::{self, RequestMark, RestRequest};
 use crate::rest::ConnectClient;
-use crate::state::{BedState, ClusterState, ConnectState};
+use crate::state::{BedState, ClusterState, ConnectState, WorkerState};
 use crate::tool::{client_properties, jaas, props_escape, run_tool, ClusterClient};
 use crate::{broker_lib, check_jars, classpath, connect_lib, err, home, java, Result};
 
@@ -32,11 +32,23 @@ const CONNECT_READY_TIMEOUT: Duration = Duration::from_secs(240);
 /// Logged by BrokerServer once the broker serves requests.
 const BROKER_STARTED_LINE: &str = "Transition from STARTING to STARTED";
 
-/// JVM heaps, kept small (the machine is shared).
+/// File (in `RUNDIR/connect`) holding the credentials every running worker has loaded: written
+/// after each rolling restart, read by `provision-connect` to know its user is everywhere.
+pub const APPLIED_CREDENTIALS: &str = "credentials.applied";
+/// PKCS12 truststore with the Connect CA (in `RUNDIR/connect`), for forwarding between workers.
+const TRUSTSTORE: &str = "truststore.p12";
+
+/// JVM heaps, kept small (the machine is shared), and the size of the Connect group.
 #[derive(Debug, Clone)]
 pub struct BedOptions {
     pub broker_heap: String,
     pub connect_heap: String,
+    /// Connect workers in the group (default 1, `KAFKA_BED_CONNECT_WORKERS`).
+    pub connect_workers: usize,
+    /// The workers' `scheduled.rebalance.max.delay.ms`; `None` keeps Connect's default (5 min,
+    /// as Charmed Kafka Connect does). How long the group holds the tasks of a worker that
+    /// vanished (SIGKILL) before giving them to the others.
+    pub scheduled_rebalance_max_delay_ms: Option<u64>,
 }
 
 impl Default for BedOptions {
@@ -44,14 +56,20 @@ impl Default for BedOptions {
         BedOptions {
             broker_heap: std::env::var("KAFKA_BED_BROKER_HEAP").unwrap_or_else(|_| "384m".into()),
             connect_heap: std::env::var("KAFKA_BED_CONNECT_HEAP").unwrap_or_else(|_| "512m".into()),
+            connect_workers: std::env::var("KAFKA_BED_CONNECT_WORKERS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1),
+            scheduled_rebalance_max_delay_ms: None,
         }
     }
 }
 
 struct Procs {
     brokers: Vec<ManagedProcess>,
-    connect: Option<ManagedProcess>,
-    /// Credentials file content the running Connect worker was started with.
+    /// Connect workers by number − 1; `None` while killed.
+    workers: Vec<Option<ManagedProcess>>,
+    /// Credentials file content the running Connect workers were started with.
     connect_creds: String,
 }
 
@@ -84,7 +102,7 @@ impl Bed {
         fs::create_dir_all(run_dir)?;
         let run_dir = run_dir.canonicalize()?;
         clear_previous_run(&run_dir)?;
-        let ports = free_ports(7)?;
+        let ports = free_ports(6 + options.connect_workers.max(1))?;
 
         // --- clusters: certificates, configs, storage format (both in parallel)
         let mut clusters = BTreeMap::new();
@@ -159,7 +177,15 @@ impl Bed {
                 keystore_password.clone(),
             ];
             let home = home.clone();
-            std::thread::spawn(move || run_tool(&home, &args))
+            let (ca, truststore, password) = (
+                connect_dir.join("ca.pem"),
+                connect_dir.join(TRUSTSTORE),
+                keystore_password.clone(),
+            );
+            std::thread::spawn(move || {
+                run_tool(&home, &args)?;
+                make_truststore(&ca, &truststore, &password)
+            })
         };
 
         for (mut f, name) in formats.into_iter().zip([KAFKA_A, KAFKA_B]) {
@@ -199,17 +225,27 @@ impl Bed {
 
         pkcs12
             .join()
-            .map_err(|_| err!("pem-to-pkcs12 thread panicked"))??;
+            .map_err(|_| err!("keystore thread panicked"))??;
 
-        // --- Connect worker, backed by kafka-b
+        // --- Connect workers, backed by kafka-b
         let kb = &clusters[KAFKA_B];
         let connect_admin_password = random_password(20);
         let credentials_file = connect_dir.join("credentials.properties");
         let creds = format!("{ADMIN_USER}: {connect_admin_password}\n");
         fs::write(&credentials_file, &creds)?;
-        let connect_port = ports[6];
+        fs::write(connect_dir.join(APPLIED_CREDENTIALS), &creds)?;
+        let workers: Vec<WorkerState> = (1..=options.connect_workers.max(1))
+            .map(|n| {
+                let dir = worker_dir(&connect_dir, n);
+                WorkerState {
+                    url: format!("https://127.0.0.1:{}", ports[5 + n]),
+                    log: dir.join("connect.log"),
+                    dir,
+                }
+            })
+            .collect();
         let connect = ConnectState {
-            url: format!("https://127.0.0.1:{connect_port}"),
+            url: workers[0].url.clone(),
             ca_pem: connect_ca.cert_pem(),
             admin_user: ADMIN_USER.into(),
             admin_password: connect_admin_password,
@@ -217,8 +253,9 @@ impl Bed {
             worker_bootstrap: kb.admin_bootstrap.clone(),
             dir: connect_dir.clone(),
             log: connect_dir.join("connect.log"),
+            workers,
         };
-        write_connect_config(&connect, kb, connect_port, &keystore, &keystore_password)?;
+        write_connect_config(&connect, kb, &keystore, &keystore_password, &options)?;
         let state = BedState {
             run_dir: run_dir.clone(),
             home,
@@ -227,18 +264,13 @@ impl Bed {
             clusters,
             connect,
         };
-        let mut connect_proc = ManagedProcess::spawn(
-            "kafka-connect",
-            connect_command(&state.connect, &options),
-            &connect_dir.join("stdout.log"),
-        )?;
-        wait_connect_ready(&state.connect, &mut connect_proc)?;
+        let workers = start_workers(&state.connect, &options)?;
         state.save()?;
 
         let inner = Arc::new(Inner {
             procs: Mutex::new(Procs {
                 brokers,
-                connect: Some(connect_proc),
+                workers,
                 connect_creds: creds,
             }),
             stop: AtomicBool::new(false),
@@ -273,34 +305,105 @@ impl Bed {
         ))
     }
 
-    /// Connect REST client as the bed's REST admin user.
+    /// Connect REST client as the bed's REST admin user, on the first worker that runs (worker 1
+    /// unless it was killed).
     pub fn connect_admin(&self) -> Result<ConnectClient> {
+        let n = self.running_workers().first().copied().unwrap_or(1);
+        self.connect_admin_of(n)
+    }
+
+    /// Connect REST client as the REST admin user on worker `n` (1-based).
+    pub fn connect_admin_of(&self, n: usize) -> Result<ConnectClient> {
         let c = &self.state.connect;
-        ConnectClient::new(&c.url, &c.ca_pem, &c.admin_user, &c.admin_password)
-    }
-
-    /// A mark at the end of Connect's REST request log (`RUNDIR/connect/requests.log`): every
-    /// request Connect answered before this call lies before it (see [`crate::requests`]).
-    pub fn connect_requests_mark(&self) -> Result<RequestMark> {
-        requests::mark(&self.connect_admin()?, &self.state.connect.request_log())
-    }
-
-    /// Every REST request Connect answered after `mark` and before this call, in order (the
-    /// harness's own sentinel requests left out).
-    pub fn connect_requests_since(&self, mark: &RequestMark) -> Result<Vec<RestRequest>> {
-        requests::since(
-            &self.connect_admin()?,
-            &self.state.connect.request_log(),
-            mark,
+        ConnectClient::new(
+            &self.worker(n)?.url,
+            &c.ca_pem,
+            &c.admin_user,
+            &c.admin_password,
         )
     }
 
-    /// Pids of the bed's JVMs (brokers, then Connect).
+    /// Worker `n` (1-based) of the Connect group.
+    pub fn worker(&self, n: usize) -> Result<WorkerState> {
+        let all = self.state.connect.all_workers();
+        n.checked_sub(1)
+            .and_then(|i| all.get(i).cloned())
+            .ok_or_else(|| err!("no Connect worker {n} (the bed has {})", all.len()))
+    }
+
+    /// Numbers (1-based) of the workers whose JVM runs now (not killed, not stopped).
+    pub fn running_workers(&self) -> Vec<usize> {
+        let p = self.inner.procs.lock().expect("procs lock");
+        (1..=p.workers.len())
+            .filter(|n| p.workers[n - 1].is_some())
+            .collect()
+    }
+
+    /// The worker (1-based) the running workers last named as the group's leader, from their
+    /// logs (`Joined group at generation … leaderUrl='<url>/'`, written on every rebalance);
+    /// `None` before any worker joined.
+    pub fn connect_leader(&self) -> Option<usize> {
+        let all = self.state.connect.all_workers();
+        self.running_workers()
+            .into_iter()
+            .filter_map(|n| {
+                let log = fs::read_to_string(&all[n - 1].log).ok()?;
+                let at = log.rfind("leaderUrl='")? + "leaderUrl='".len();
+                let url = log[at..]
+                    .split('\'')
+                    .next()?
+                    .trim_end_matches('/')
+                    .to_string();
+                let stamp = log[..at].rfind("\n[").map_or(0, |i| i + 2);
+                Some((log[stamp..stamp + 23].to_string(), url))
+            })
+            .max()
+            .and_then(|(_, url)| all.iter().position(|w| w.url == url).map(|i| i + 1))
+    }
+
+    /// A mark at the end of every worker's REST request log: every request a worker answered
+    /// before this call lies before it (see [`crate::requests`]).
+    pub fn connect_requests_mark(&self) -> Result<RequestMark> {
+        Ok(RequestMark {
+            offsets: self.request_log_ends()?,
+        })
+    }
+
+    /// Every REST request the workers answered after `mark` and before this call (the
+    /// harness's own sentinel requests left out): worker 1's in order, then worker 2's, …, each
+    /// tagged with its worker. Forwarded hops between workers are included and recognisable
+    /// ([`RestRequest::is_internal`]); [`requests::tally`] leaves them out.
+    pub fn connect_requests_since(&self, mark: &RequestMark) -> Result<Vec<RestRequest>> {
+        let ends = self.request_log_ends()?;
+        let mut out = Vec::new();
+        for (i, w) in self.state.connect.all_workers().iter().enumerate() {
+            let from = mark.offsets.get(i).copied().unwrap_or(0);
+            out.extend(requests::between(&w.request_log(), from, ends[i], i + 1)?);
+        }
+        Ok(out)
+    }
+
+    /// Per worker, the end of its request log: after a sentinel it answered if it runs, else
+    /// the file's length (a stopped worker answers nothing).
+    fn request_log_ends(&self) -> Result<Vec<u64>> {
+        let running = self.running_workers();
+        let mut ends = Vec::new();
+        for (i, w) in self.state.connect.all_workers().iter().enumerate() {
+            ends.push(if running.contains(&(i + 1)) {
+                requests::sentinel(&self.connect_admin_of(i + 1)?, &w.request_log())?
+            } else {
+                fs::metadata(w.request_log()).map(|m| m.len()).unwrap_or(0)
+            });
+        }
+        Ok(ends)
+    }
+
+    /// Pids of the bed's JVMs (brokers, then the Connect workers that run).
     pub fn pids(&self) -> Vec<u32> {
         let p = self.inner.procs.lock().expect("procs lock");
         p.brokers
             .iter()
-            .chain(p.connect.iter())
+            .chain(p.workers.iter().flatten())
             .filter_map(ManagedProcess::pid)
             .collect()
     }
@@ -310,15 +413,76 @@ impl Bed {
         self.pids().into_iter().map(rss_kib).sum()
     }
 
-    /// Restarts the Connect worker now and waits until it is ready.
+    /// Restarts every running Connect worker, one after the other (each ready before the
+    /// next, as Charmed Kafka Connect's rolling restart), re-reading the credentials file.
     pub fn restart_connect(&self) -> Result<()> {
-        restart_connect(&self.inner, &self.state.connect, &self.options)?;
+        rolling_restart(&self.inner, &self.state.connect, &self.options)
+    }
+
+    /// Graceful restart of worker `n` (1-based): SIGTERM (it leaves the group, its tasks commit
+    /// their offsets and move), start again, wait until its REST API answers.
+    pub fn restart_connect_worker(&self, n: usize) -> Result<()> {
+        let w = self.worker(n)?;
         let mut p = self.inner.procs.lock().expect("procs lock");
-        let proc = p
-            .connect
-            .as_mut()
-            .ok_or_else(|| err!("Connect not running"))?;
-        wait_connect_ready(&self.state.connect, proc)
+        restart_worker(&mut p, n, &w, &self.state.connect, &self.options)
+    }
+
+    /// SIGKILL to worker `n` (1-based): no shutdown hooks, no offset commit, no group leave;
+    /// the group notices when its session times out. It stays down until
+    /// [`start_connect_worker`](Self::start_connect_worker).
+    pub fn kill_connect_worker(&self, n: usize) -> Result<()> {
+        self.worker(n)?;
+        let mut p = self.inner.procs.lock().expect("procs lock");
+        let mut proc = p.workers[n - 1]
+            .take()
+            .ok_or_else(|| err!("Connect worker {n} is not running"))?;
+        proc.kill();
+        Ok(())
+    }
+
+    /// Starts worker `n` (1-based) again after a kill (with the current credentials file) and
+    /// waits until its REST API answers.
+    pub fn start_connect_worker(&self, n: usize) -> Result<()> {
+        let w = self.worker(n)?;
+        let mut p = self.inner.procs.lock().expect("procs lock");
+        if p.workers[n - 1].is_some() {
+            return Err(err!("Connect worker {n} is already running"));
+        }
+        let mut proc = spawn_worker(n, &self.state.connect, &w, &self.options)?;
+        wait_connect_ready(&self.state.connect, &w, &mut proc)?;
+        p.workers[n - 1] = Some(proc);
+        Ok(())
+    }
+
+    /// Graceful restart of the broker of `cluster` (kafka-a or kafka-b): SIGTERM (controlled
+    /// shutdown), start on the same data and ports, wait until it serves again.
+    pub fn restart_broker(&self, cluster: &str) -> Result<()> {
+        let c = self.state.cluster(cluster)?;
+        let i = [KAFKA_A, KAFKA_B]
+            .iter()
+            .position(|n| *n == cluster)
+            .ok_or_else(|| err!("no broker for {cluster}"))?;
+        let mut p = self.inner.procs.lock().expect("procs lock");
+        p.brokers[i].stop(Duration::from_secs(60));
+        let from = fs::metadata(&c.log).map(|m| m.len()).unwrap_or(0);
+        p.brokers[i] = ManagedProcess::spawn(
+            cluster,
+            broker_command(c, &self.options),
+            &c.dir.join("stdout.log"),
+        )?;
+        let b = &mut p.brokers[i];
+        poll_until(
+            &format!("{cluster} to start again"),
+            BROKER_READY_TIMEOUT,
+            || {
+                b.check_alive()?;
+                Ok((port_of(&c.bootstrap).is_some_and(port_open)
+                    && port_of(&c.admin_bootstrap).is_some_and(port_open)
+                    && log_contains_after(&c.log, from, BROKER_STARTED_LINE))
+                .then_some(()))
+            },
+        )
+        .map_err(|e| with_logs(e, vec![c.log.clone()]))
     }
 
     /// Stops everything (also done on drop).
@@ -331,8 +495,11 @@ impl Bed {
             Ok(p) => p,
             Err(poisoned) => poisoned.into_inner(),
         };
-        if let Some(mut c) = p.connect.take() {
-            c.stop(Duration::from_secs(30));
+        for w in p.workers.iter().flatten() {
+            w.terminate();
+        }
+        for mut w in p.workers.drain(..).flatten() {
+            w.wait_or_kill(Duration::from_secs(30));
         }
         for b in &p.brokers {
             b.terminate();
@@ -530,14 +697,82 @@ fn broker_command(c: &ClusterState, o: &BedOptions) -> Command {
     cmd
 }
 
-/// connect-distributed.properties, JAAS file, log4j (reload4j) config.
+/// Worker `n`'s directory: `RUNDIR/connect` for worker 1 (where it always was), else
+/// `RUNDIR/connect/worker-<n>`.
+fn worker_dir(connect_dir: &Path, n: usize) -> PathBuf {
+    if n == 1 {
+        connect_dir.to_path_buf()
+    } else {
+        connect_dir.join(format!("worker-{n}"))
+    }
+}
+
+/// PKCS12 truststore holding the Connect CA: a worker forwards requests to the group leader
+/// over the leader's advertised https URL with its `listeners.https.` TLS settings, so each
+/// worker must trust the others' certificate (the same CA signs them all).
+fn make_truststore(ca: &Path, out: &Path, password: &str) -> Result<()> {
+    let java = java();
+    let keytool = match java.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(bin) => bin.join("keytool"),
+        None => PathBuf::from("keytool"),
+    };
+    let o = Command::new(&keytool)
+        .args(["-importcert", "-noprompt", "-alias", "kafka-connect-ca"])
+        .arg("-file")
+        .arg(ca)
+        .arg("-keystore")
+        .arg(out)
+        .args(["-storetype", "PKCS12", "-storepass", password])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| err!("cannot run {}: {e}", keytool.display()))?;
+    if !o.status.success() {
+        return Err(err!(
+            "keytool -importcert failed ({}): {}",
+            o.status,
+            String::from_utf8_lossy(&o.stderr)
+        ));
+    }
+    Ok(())
+}
+
+/// The shared JAAS file, then each worker's connect-distributed.properties and log4j
+/// (reload4j) config.
 fn write_connect_config(
     c: &ConnectState,
+    kb: &ClusterState,
+    keystore: &Path,
+    keystore_password: &str,
+    o: &BedOptions,
+) -> Result<()> {
+    fs::write(
+        c.dir.join("jaas.conf"),
+        format!(
+            "KafkaConnect {{\n  org.apache.kafka.connect.rest.basic.auth.extension.PropertyFileLoginModule required\n  file=\"{}\";\n}};\n",
+            c.credentials_file.display()
+        ),
+    )?;
+    for w in c.all_workers() {
+        fs::create_dir_all(&w.dir)?;
+        let port = port_of(&w.url).ok_or_else(|| err!("no port in {}", w.url))?;
+        let mut props = worker_properties(kb, port, keystore, keystore_password, &c.dir);
+        if let Some(ms) = o.scheduled_rebalance_max_delay_ms {
+            props.push_str(&format!("scheduled.rebalance.max.delay.ms={ms}\n"));
+        }
+        write_worker_config(&w, &props)?;
+    }
+    Ok(())
+}
+
+/// One worker's connect-distributed.properties: same group and internal topics as every other
+/// worker, its own port.
+fn worker_properties(
     kb: &ClusterState,
     port: u16,
     keystore: &Path,
     keystore_password: &str,
-) -> Result<()> {
+    shared: &Path,
+) -> String {
     let client = |prefix: &str| {
         format!(
             "{prefix}security.protocol=SASL_PLAINTEXT\n\
@@ -546,7 +781,7 @@ fn write_connect_config(
             props_escape(&jaas(&kb.admin_user, &kb.admin_password))
         )
     };
-    let props = format!(
+    format!(
         "# kafka-bed Kafka Connect worker (distributed), backed by kafka-b\n\
 bootstrap.servers={bootstrap}\n\
 {worker}{producer}{consumer}{admin}\
@@ -572,6 +807,10 @@ listeners.https.ssl.keystore.type=PKCS12\n\
 listeners.https.ssl.keystore.location={keystore}\n\
 listeners.https.ssl.keystore.password={keystore_password}\n\
 listeners.https.ssl.key.password={keystore_password}\n\
+# trusted when forwarding to another worker of the group\n\
+listeners.https.ssl.truststore.type=PKCS12\n\
+listeners.https.ssl.truststore.location={truststore}\n\
+listeners.https.ssl.truststore.password={keystore_password}\n\
 listeners.https.ssl.client.authentication=requested\n\
 rest.extension.classes=org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension\n",
         bootstrap = kb.admin_bootstrap,
@@ -580,17 +819,15 @@ rest.extension.classes=org.apache.kafka.connect.rest.basic.auth.extension.BasicA
         consumer = client("consumer."),
         admin = client("admin."),
         keystore = keystore.display(),
-    );
-    fs::write(c.dir.join("connect-distributed.properties"), props)?;
+        truststore = shared.join(TRUSTSTORE).display(),
+    )
+}
+
+/// One worker's files: its properties and log4j (reload4j) config.
+fn write_worker_config(w: &WorkerState, props: &str) -> Result<()> {
+    fs::write(w.dir.join("connect-distributed.properties"), props)?;
     fs::write(
-        c.dir.join("jaas.conf"),
-        format!(
-            "KafkaConnect {{\n  org.apache.kafka.connect.rest.basic.auth.extension.PropertyFileLoginModule required\n  file=\"{}\";\n}};\n",
-            c.credentials_file.display()
-        ),
-    )?;
-    fs::write(
-        c.dir.join("log4j.properties"),
+        w.dir.join("log4j.properties"),
         format!(
             "log4j.rootLogger=INFO, file\n\
 log4j.appender.file=org.apache.log4j.FileAppender\n\
@@ -606,14 +843,15 @@ log4j.appender.requests.File={}\n\
 log4j.appender.requests.Append=true\n\
 log4j.appender.requests.layout=org.apache.log4j.PatternLayout\n\
 log4j.appender.requests.layout.ConversionPattern=%m%n\n",
-            c.log.display(),
-            c.request_log().display()
+            w.log.display(),
+            w.request_log().display()
         ),
     )?;
     Ok(())
 }
 
-fn connect_command(c: &ConnectState, o: &BedOptions) -> Command {
+/// Worker `w`'s JVM; the JAAS file (and the credentials file it names) are shared by all.
+fn connect_command(c: &ConnectState, w: &WorkerState, o: &BedOptions) -> Command {
     let mut cmd = jvm_base(&o.connect_heap);
     cmd.arg(format!(
         "-Djava.security.auth.login.config={}",
@@ -621,47 +859,104 @@ fn connect_command(c: &ConnectState, o: &BedOptions) -> Command {
     ))
     .arg(format!(
         "-Dlog4j.configuration=file:{}",
-        c.dir.join("log4j.properties").display()
+        w.dir.join("log4j.properties").display()
     ))
     .arg("-cp")
     .arg(classpath(&connect_lib()))
     .arg("org.apache.kafka.connect.cli.ConnectDistributed")
-    .arg(c.dir.join("connect-distributed.properties"));
+    .arg(w.dir.join("connect-distributed.properties"));
     cmd
 }
 
-fn wait_connect_ready(c: &ConnectState, proc: &mut ManagedProcess) -> Result<()> {
-    let client = ConnectClient::new(&c.url, &c.ca_pem, &c.admin_user, &c.admin_password)?;
+fn spawn_worker(
+    n: usize,
+    c: &ConnectState,
+    w: &WorkerState,
+    o: &BedOptions,
+) -> Result<ManagedProcess> {
+    let name = if n == 1 {
+        "kafka-connect".to_string()
+    } else {
+        format!("kafka-connect worker {n}")
+    };
+    ManagedProcess::spawn(&name, connect_command(c, w, o), &w.dir.join("stdout.log"))
+}
+
+/// Starts every worker (all at once: they join the group together) and waits for each.
+fn start_workers(c: &ConnectState, o: &BedOptions) -> Result<Vec<Option<ManagedProcess>>> {
+    let all = c.all_workers();
+    let mut procs = all
+        .iter()
+        .enumerate()
+        .map(|(i, w)| spawn_worker(i + 1, c, w, o))
+        .collect::<Result<Vec<_>>>()?;
+    for (w, p) in all.iter().zip(procs.iter_mut()) {
+        wait_connect_ready(c, w, p)?;
+    }
+    Ok(procs.into_iter().map(Some).collect())
+}
+
+fn wait_connect_ready(c: &ConnectState, w: &WorkerState, proc: &mut ManagedProcess) -> Result<()> {
+    let client = ConnectClient::new(&w.url, &c.ca_pem, &c.admin_user, &c.admin_password)?;
     poll_until(
-        "Kafka Connect REST to be ready",
+        &format!("Kafka Connect REST at {} to be ready", w.url),
         CONNECT_READY_TIMEOUT,
         || {
             proc.check_alive()?;
             Ok(client.is_ready().then_some(()))
         },
     )
-    .map_err(|e| with_logs(e, vec![c.log.clone(), proc.log.clone()]))
+    .map_err(|e| with_logs(e, vec![w.log.clone(), proc.log.clone()]))
 }
 
-fn restart_connect(inner: &Inner, c: &ConnectState, o: &BedOptions) -> Result<()> {
-    let mut p = inner
-        .procs
-        .lock()
-        .map_err(|_| err!("procs lock poisoned"))?;
-    if let Some(mut old) = p.connect.take() {
+/// Stops worker `n` gracefully (if it runs), starts it again and waits until it is ready.
+fn restart_worker(
+    p: &mut Procs,
+    n: usize,
+    w: &WorkerState,
+    c: &ConnectState,
+    o: &BedOptions,
+) -> Result<()> {
+    if let Some(mut old) = p.workers[n - 1].take() {
         old.stop(Duration::from_secs(30));
     }
-    p.connect_creds = fs::read_to_string(&c.credentials_file)?;
-    p.connect = Some(ManagedProcess::spawn(
-        "kafka-connect",
-        connect_command(c, o),
-        &c.dir.join("stdout.log"),
-    )?);
+    let mut proc = spawn_worker(n, c, w, o)?;
+    wait_connect_ready(c, w, &mut proc)?;
+    p.workers[n - 1] = Some(proc);
     Ok(())
 }
 
-/// Restarts the Connect worker whenever its credentials file changes (what Charmed Kafka
-/// Connect does after adding a REST user: PropertyFileLoginModule reads the file once per JVM).
+/// Restarts the running workers one at a time, each ready before the next (Charmed Kafka
+/// Connect restarts its units through RollingOpsManager: one lock holder at a time, and the
+/// callback waits until the worker is healthy). A killed worker is left down; it reads the
+/// current file when started again. Then records the applied credentials for
+/// `provision-connect`.
+fn rolling_restart(inner: &Inner, c: &ConnectState, o: &BedOptions) -> Result<()> {
+    let creds = fs::read_to_string(&c.credentials_file)?;
+    for (i, w) in c.all_workers().iter().enumerate() {
+        let mut p = inner
+            .procs
+            .lock()
+            .map_err(|_| err!("procs lock poisoned"))?;
+        if p.workers[i].is_some() {
+            restart_worker(&mut p, i + 1, w, c, o)?;
+        }
+    }
+    inner
+        .procs
+        .lock()
+        .map_err(|_| err!("procs lock poisoned"))?
+        .connect_creds = creds.clone();
+    let applied = c.dir.join(APPLIED_CREDENTIALS);
+    let tmp = applied.with_extension("tmp");
+    fs::write(&tmp, creds)?;
+    fs::rename(tmp, applied)?;
+    Ok(())
+}
+
+/// Restarts the workers (rolling) whenever the credentials file changes (what Charmed Kafka
+/// Connect does after changing a REST user: PropertyFileLoginModule reads the file once per
+/// JVM).
 fn supervise(inner: Arc<Inner>, c: ConnectState, o: BedOptions) {
     while !inner.stop.load(Ordering::SeqCst) {
         std::thread::sleep(Duration::from_millis(200));
@@ -682,13 +977,13 @@ fn supervise(inner: Arc<Inner>, c: ConnectState, o: BedOptions) {
                     use std::io::Write;
                     writeln!(
                         f,
-                        "credentials changed: restarting Connect ({:?} since epoch)",
+                        "credentials changed: rolling restart of Connect ({:?} since epoch)",
                         std::time::SystemTime::now()
                             .duration_since(std::time::UNIX_EPOCH)
                             .unwrap_or_default()
                     )
                 });
-            if let Err(e) = restart_connect(&inner, &c, &o) {
+            if let Err(e) = rolling_restart(&inner, &c, &o) {
                 eprintln!("kafka-bed: Connect restart failed: {e}");
             }
         }

@@ -133,6 +133,37 @@ impl ManagedProcess {
         }
     }
 
+    /// SIGKILL to the process group and reap it: a crash, no shutdown hooks.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            // SAFETY: plain kill(2) on our own child's process group.
+            unsafe {
+                libc::kill(-(c.id() as i32), libc::SIGKILL);
+            }
+            let _ = c.wait();
+        }
+    }
+
+    /// Waits up to `timeout` for the process to exit by itself; its exit status, or an error
+    /// (the process keeps running).
+    pub fn wait_exit(&mut self, timeout: Duration) -> Result<std::process::ExitStatus> {
+        let c = self
+            .child
+            .as_mut()
+            .ok_or_else(|| err!("{} is not running", self.name))?;
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = c.try_wait()? {
+                self.child = None;
+                return Ok(status);
+            }
+            if Instant::now() >= deadline {
+                return Err(err!("{} still runs after {timeout:?}", self.name));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     pub fn stop(&mut self, grace: Duration) {
         self.terminate();
         self.wait_or_kill(grace);
@@ -163,6 +194,16 @@ pub fn log_tail(path: &Path, n: usize) -> String {
 pub fn log_contains(path: &Path, needle: &str) -> bool {
     std::fs::read(path)
         .map(|b| String::from_utf8_lossy(&b).contains(needle))
+        .unwrap_or(false)
+}
+
+/// Whether `path` contains `needle` after byte `offset` (a line written since then).
+pub fn log_contains_after(path: &Path, offset: u64, needle: &str) -> bool {
+    std::fs::read(path)
+        .map(|b| {
+            let from = (offset as usize).min(b.len());
+            String::from_utf8_lossy(&b[from..]).contains(needle)
+        })
         .unwrap_or(false)
 }
 

@@ -59,9 +59,10 @@ pub fn upsert_credential(text: &str, user: &str, password: &str) -> String {
     out
 }
 
-/// `provision-connect`: adds the user to the REST basic-auth credentials file; the bed's
-/// supervisor restarts the worker on the change (as Charmed Kafka Connect restarts its
-/// workers). Returns once `GET /` and `GET /connectors` answer 200 for this user.
+/// `provision-connect`: adds the user to the REST basic-auth credentials file (or changes its
+/// password); the bed's supervisor then restarts the workers one after the other (as Charmed
+/// Kafka Connect's rolling restart). Returns once every running worker has loaded the file
+/// and `GET /` and `GET /connectors` answer 200 for this user.
 pub fn provision_connect(run_dir: &Path, user: &str, password: &str) -> Result<()> {
     let st = BedState::load(run_dir)?;
     if !pid_alive(st.supervisor_pid) {
@@ -86,7 +87,12 @@ pub fn provision_connect(run_dir: &Path, user: &str, password: &str) -> Result<(
             fs::rename(&tmp, &c.credentials_file)?;
         }
     }
-    let client = ConnectClient::new(&c.url, &c.ca_pem, user, password)?;
+    let applied = c.dir.join(crate::bed::APPLIED_CREDENTIALS);
+    let clients = c
+        .all_workers()
+        .iter()
+        .map(|w| ConnectClient::new(&w.url, &c.ca_pem, user, password))
+        .collect::<Result<Vec<_>>>()?;
     poll_until(
         &format!("Kafka Connect to accept user {user}"),
         CONNECT_PROVISION_TIMEOUT,
@@ -97,7 +103,11 @@ pub fn provision_connect(run_dir: &Path, user: &str, password: &str) -> Result<(
                     st.supervisor_pid
                 ));
             }
-            Ok(client.is_ready().then_some(()))
+            // Every running worker has restarted with a file holding this user and password.
+            let loaded = fs::read_to_string(&applied)
+                .map(|a| upsert_credential(&a, user, password) == a)
+                .unwrap_or(false);
+            Ok((loaded && clients.iter().any(ConnectClient::is_ready)).then_some(()))
         },
     )
 }
@@ -123,7 +133,7 @@ pub fn backend_files(run_dir: &Path, out: &Path, exe: &Path) -> Result<()> {
         )?;
     }
     let v = json!({
-        "endpoints": st.connect.url,
+        "endpoints": st.connect.endpoints(),
         "tls_ca": st.connect.ca_pem,
         "provision": [exe, "provision-connect", "--dir", dir],
         "admin_user": st.connect.admin_user,

@@ -12,8 +12,14 @@
 //!
 //! Jetty writes the line when the exchange completes, a moment after the client has its
 //! answer, so [`crate::Bed::connect_requests_mark`] and [`crate::Bed::connect_requests_since`]
-//! send a sentinel request (`GET /?kafka-bed-mark=<n>`) and wait for its line: every request
-//! answered before the call is then in the log.
+//! send a sentinel request (`GET /?kafka-bed-mark=<n>`) to every running worker and wait for
+//! its line: every request answered before the call is then in the logs.
+//!
+//! With several workers each has its own log, and a request may cross two: a follower
+//! forwards a write to the group leader with `?forward=…` (RestServer's hop counter), and a
+//! worker running a connector posts its task configs to the leader (`POST
+//! /connectors/<n>/tasks`). Those hops are [`RestRequest::is_internal`]; [`tally`] counts only
+//! what clients sent.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -39,6 +45,12 @@ pub struct RestRequest {
     pub millis: Option<u64>,
     /// The log line as written.
     pub line: String,
+    /// The worker (1-based) whose log holds the line.
+    pub worker: usize,
+    /// The `User-Agent` the client sent (`None` for `-`): `kafka-bed` for the bed's own
+    /// requests (readiness polls, provisioning, tests' admin calls), `kafka-connect` for a hop
+    /// between workers.
+    pub agent: Option<String>,
 }
 
 impl RestRequest {
@@ -67,6 +79,29 @@ impl RestRequest {
         !matches!(self.method.as_str(), "GET" | "HEAD" | "OPTIONS")
     }
 
+    /// A request one worker sent another, not a client: a forwarded hop (`?forward=`), a task
+    /// config post (`POST /connectors/<n>/tasks`) or a fencing request (`PUT …/fence`).
+    pub fn is_internal(&self) -> bool {
+        let forwarded = self
+            .query
+            .as_deref()
+            .is_some_and(|q| q.split('&').any(|kv| kv.starts_with("forward=")));
+        let under_connector = |method: &str, tail: &str| {
+            self.method == method
+                && self
+                    .path
+                    .strip_prefix("/connectors/")
+                    .and_then(|r| r.strip_suffix(tail))
+                    .is_some_and(|n| !n.is_empty() && !n.contains('/'))
+        };
+        forwarded || under_connector("POST", "/tasks") || under_connector("PUT", "/fence")
+    }
+
+    /// A request from a client (not internal) that may change Connect.
+    pub fn is_client_write(&self) -> bool {
+        self.is_write() && !self.is_internal()
+    }
+
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }
@@ -79,7 +114,8 @@ impl RestRequest {
 }
 
 /// The requests of a slice, counted the way tests ask about them: validations per connector
-/// class and config PUTs per connector name, each as the list of statuses Connect answered.
+/// class and config PUTs per connector name, each as the list of statuses Connect answered to
+/// the client (hops between workers left out).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tally {
     pub validate: BTreeMap<String, Vec<u16>>,
@@ -88,7 +124,7 @@ pub struct Tally {
 
 pub fn tally(requests: &[RestRequest]) -> Tally {
     let mut t = Tally::default();
-    for r in requests {
+    for r in requests.iter().filter(|r| !r.is_internal()) {
         if let Some(class) = r.validated_class() {
             t.validate
                 .entry(class.to_string())
@@ -122,6 +158,11 @@ pub fn parse_line(line: &str) -> Option<RestRequest> {
         .split_whitespace()
         .next_back()
         .and_then(|t| t.parse().ok());
+    let agent = line[close + 1..]
+        .split('"')
+        .nth(3)
+        .filter(|a| !a.is_empty() && *a != "-")
+        .map(String::from);
     let (path, query) = match target.split_once('?') {
         Some((p, q)) => (p, Some(q.to_string())),
         None => (target, None),
@@ -133,6 +174,8 @@ pub fn parse_line(line: &str) -> Option<RestRequest> {
         status,
         millis,
         line: line.to_string(),
+        worker: 1,
+        agent,
     })
 }
 
@@ -156,11 +199,13 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// A position in the request log: every request answered before it was taken lies before it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A position in every worker's request log: every request answered before it was taken lies
+/// before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestMark {
-    /// Byte offset in the log just after the sentinel's line.
-    offset: u64,
+    /// Per worker, the byte offset in its log just after the sentinel's line (or the log's
+    /// length when the worker was down).
+    pub(crate) offsets: Vec<u64>,
 }
 
 static SENTINELS: AtomicU64 = AtomicU64::new(0);
@@ -198,27 +243,21 @@ pub(crate) fn sentinel(client: &ConnectClient, log: &Path) -> Result<u64> {
     )
 }
 
-/// A mark at the current end of the request log.
-pub(crate) fn mark(client: &ConnectClient, log: &Path) -> Result<RequestMark> {
-    Ok(RequestMark {
-        offset: sentinel(client, log)?,
-    })
-}
-
-/// The requests logged after `mark` and before a new sentinel (sentinels excluded).
-pub(crate) fn since(
-    client: &ConnectClient,
-    log: &Path,
-    mark: &RequestMark,
-) -> Result<Vec<RestRequest>> {
-    let end = sentinel(client, log)?;
-    let bytes = std::fs::read(log).map_err(|e| err!("cannot read {}: {e}", log.display()))?;
-    let from = (mark.offset as usize).min(bytes.len());
-    let to = (end as usize).clamp(from, bytes.len());
+/// The requests logged in `log` between byte offsets `from` and `to` (sentinels excluded),
+/// tagged with `worker`.
+pub(crate) fn between(log: &Path, from: u64, to: u64, worker: usize) -> Result<Vec<RestRequest>> {
+    let bytes = match std::fs::read(log) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(err!("cannot read {}: {e}", log.display())),
+    };
+    let from = (from as usize).min(bytes.len());
+    let to = (to as usize).clamp(from, bytes.len());
     Ok(String::from_utf8_lossy(&bytes[from..to])
         .lines()
         .filter_map(parse_line)
         .filter(|r| !r.is_sentinel())
+        .map(|r| RestRequest { worker, ..r })
         .collect())
 }
 
@@ -242,6 +281,8 @@ mod tests {
         );
         assert_eq!(v.config_put(), None);
         assert_eq!((v.status, v.millis), (200, Some(187)));
+        assert_eq!(v.agent.as_deref(), Some("mirrormaker-integrator"));
+        assert_eq!(parse_line(PUT).unwrap().agent, None);
         let p = parse_line(PUT).unwrap();
         assert_eq!(p.config_put(), Some("mirror_source_kafka-a_r7_ab"));
         assert_eq!(p.validated_class(), None);
@@ -258,6 +299,30 @@ mod tests {
         assert_eq!(pause.config_put(), None);
         let t = tally(&[v.clone(), p.clone(), v, pause]);
         assert_eq!(t.validate.values().map(Vec::len).sum::<usize>(), 2);
+        assert_eq!(t.config_put["mirror_source_kafka-a_r7_ab"], vec![409]);
+    }
+
+    // proves the hops between workers (a forwarded write, a task config post) are told apart
+    // from what a client sent, and are not counted
+    #[test]
+    fn internal_hops_are_not_client_requests() {
+        let fwd = parse_line(&PUT.replace("/config HTTP", "/config?forward=true HTTP")).unwrap();
+        assert!(fwd.is_internal() && !fwd.is_client_write());
+        let tasks = parse_line(&PUT.replace(
+            "PUT /connectors/mirror_source_kafka-a_r7_ab/config",
+            "POST /connectors/x/tasks",
+        ))
+        .unwrap();
+        assert!(tasks.is_internal());
+        let client = parse_line(PUT).unwrap();
+        assert!(!client.is_internal() && client.is_client_write());
+        let restart = parse_line(&PUT.replace(
+            "PUT /connectors/mirror_source_kafka-a_r7_ab/config",
+            "POST /connectors/x/restart",
+        ))
+        .unwrap();
+        assert!(!restart.is_internal());
+        let t = tally(&[fwd, client]);
         assert_eq!(t.config_put["mirror_source_kafka-a_r7_ab"], vec![409]);
     }
 

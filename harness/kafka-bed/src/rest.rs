@@ -14,6 +14,10 @@ pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+/// What the bed's own requests say they are (`User-Agent`), so that the request log tells
+/// them apart from the charm's ([`crate::requests::RestRequest::agent`]).
+pub const USER_AGENT: &str = "kafka-bed";
+
 #[derive(Debug, Clone)]
 pub struct ConnectClient {
     pub url: String,
@@ -34,6 +38,7 @@ impl ConnectClient {
         install_crypto_provider();
         let ca = reqwest::Certificate::from_pem(ca_pem.as_bytes())?;
         let http = Client::builder()
+            .user_agent(USER_AGENT)
             .tls_certs_only([ca])
             .timeout(Duration::from_secs(120))
             .connect_timeout(Duration::from_secs(5))

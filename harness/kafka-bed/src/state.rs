@@ -43,7 +43,7 @@ pub struct ClusterState {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ConnectState {
-    /// `https://127.0.0.1:<port>`
+    /// Worker 1's REST URL, `https://127.0.0.1:<port>`.
     pub url: String,
     /// PEM of the Connect REST CA.
     pub ca_pem: String,
@@ -54,14 +54,61 @@ pub struct ConnectState {
     pub credentials_file: PathBuf,
     /// Bootstrap the worker uses for its internal topics (kafka-b admin listener).
     pub worker_bootstrap: String,
+    /// Worker 1's directory; also holds what the workers share (credentials, JAAS, keystores).
+    pub dir: PathBuf,
+    /// Worker 1's log.
+    pub log: PathBuf,
+    /// Every worker of the group, worker 1 first (same group.id and internal topics, each its
+    /// own REST port and files). Empty in a bed.json written before there could be several.
+    #[serde(default)]
+    pub workers: Vec<WorkerState>,
+}
+
+/// One Connect worker of the bed's group.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WorkerState {
+    /// `https://127.0.0.1:<port>`
+    pub url: String,
+    /// Its config, logs and request log (`RUNDIR/connect` for worker 1,
+    /// `RUNDIR/connect/worker-<n>` for the others).
     pub dir: PathBuf,
     pub log: PathBuf,
 }
 
-impl ConnectState {
-    /// Connect's REST request log: one extended-NCSA line per request (crate::requests).
+impl WorkerState {
+    /// The worker's REST request log: one extended-NCSA line per request (crate::requests).
     pub fn request_log(&self) -> PathBuf {
         self.dir.join("requests.log")
+    }
+}
+
+impl ConnectState {
+    /// Worker 1's REST request log: one extended-NCSA line per request (crate::requests).
+    pub fn request_log(&self) -> PathBuf {
+        self.dir.join("requests.log")
+    }
+
+    /// Every worker (worker 1 alone for an old bed.json).
+    pub fn all_workers(&self) -> Vec<WorkerState> {
+        if self.workers.is_empty() {
+            vec![WorkerState {
+                url: self.url.clone(),
+                dir: self.dir.clone(),
+                log: self.log.clone(),
+            }]
+        } else {
+            self.workers.clone()
+        }
+    }
+
+    /// The REST endpoints as Charmed Kafka Connect publishes them on `connect_client`: one full
+    /// URL per worker, comma-separated.
+    pub fn endpoints(&self) -> String {
+        self.all_workers()
+            .iter()
+            .map(|w| w.url.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 

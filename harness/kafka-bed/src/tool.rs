@@ -275,6 +275,65 @@ impl ClusterClient {
         run_tool(&self.home, &a)
     }
 
+    /// Starts a replication probe (KafkaTool `probe`): one JVM that produces a record to
+    /// `topic` on this cluster every `interval` and reads `remote_topic` on `target` from its
+    /// current end, until [`Probe::finish`]. Returns once the first record arrived on `target`
+    /// (replication flows), so a step can start.
+    pub fn probe(
+        &self,
+        target: &ClusterClient,
+        topic: &str,
+        remote_topic: &str,
+        run: &str,
+        interval: Duration,
+    ) -> Result<Probe> {
+        let stop_file = self.tmp_file(&format!("probe-{run}"), "stop")?;
+        let log = self.tmp_file(&format!("probe-{run}"), "log")?;
+        let mut cmd = Command::new(java());
+        cmd.args(["-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"])
+            .arg(format!(
+                "-Dlog4j2.configurationFile={}",
+                self.home.join("java/log4j2-tool.properties").display()
+            ))
+            .arg("-cp")
+            .arg(classpath(&self.home.join("lib").join("broker")))
+            .arg(self.home.join("java/KafkaTool.java"))
+            .arg("probe")
+            .arg("--config")
+            .arg(&self.config)
+            .arg("--target-config")
+            .arg(&target.config)
+            .args([
+                "--topic",
+                topic,
+                "--remote-topic",
+                remote_topic,
+                "--run",
+                run,
+            ])
+            .arg("--interval-ms")
+            .arg(interval.as_millis().to_string())
+            .arg("--stop-file")
+            .arg(&stop_file);
+        let mut proc = crate::process::ManagedProcess::spawn(&format!("probe {run}"), cmd, &log)?;
+        crate::process::poll_until(
+            &format!("probe {run}: first record on {remote_topic}"),
+            Duration::from_secs(300),
+            || {
+                proc.check_alive()?;
+                Ok(probe_lines(&log)
+                    .iter()
+                    .any(|v| v.get("ready").is_some())
+                    .then_some(()))
+            },
+        )?;
+        Ok(Probe {
+            proc,
+            stop_file,
+            log,
+        })
+    }
+
     /// Produces `records` (acks=all, idempotent) and returns them with their partitions.
     pub fn produce(&self, topic: &str, records: &[Record]) -> Result<Vec<Record>> {
         let input = self.tmp_file("produce", "jsonl")?;
@@ -659,4 +718,61 @@ mod tests {
         assert_eq!(unhex(&Value::String(hex(&b))).unwrap(), Some(b));
         assert_eq!(unhex(&Value::Null).unwrap(), None);
     }
+}
+
+/// A running replication probe ([`ClusterClient::probe`]).
+pub struct Probe {
+    proc: crate::process::ManagedProcess,
+    stop_file: PathBuf,
+    log: PathBuf,
+}
+
+/// What a probe measured across a step.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ProbeReport {
+    pub run: String,
+    /// Records the source cluster acknowledged.
+    pub produced: u64,
+    /// Records the producer gave up on (not counted as produced).
+    pub failed: u64,
+    /// Acknowledged records that never arrived on the target.
+    pub lost: u64,
+    /// Arrivals beyond the first of a record (MirrorMaker is at-least-once).
+    pub duplicated: u64,
+    /// The longest a record took from send() to arrival on the target: the time without
+    /// replication, plus the normal delay (well under a second when nothing happens).
+    pub max_delay_ms: u64,
+    /// The longest pause between arrivals of new records while producing.
+    pub longest_gap_ms: u64,
+}
+
+impl Probe {
+    /// Stops producing, waits until every acknowledged record arrived (or the probe's drain
+    /// limit, 180 s, passed) and returns the report.
+    pub fn finish(mut self) -> Result<ProbeReport> {
+        std::fs::write(&self.stop_file, "")?;
+        let status = self.proc.wait_exit(Duration::from_secs(600))?;
+        let report = probe_lines(&self.log)
+            .into_iter()
+            .find(|v| v.get("run").is_some());
+        let _ = std::fs::remove_file(&self.stop_file);
+        match (status.success(), report) {
+            (true, Some(r)) => Ok(serde_json::from_value(r)?),
+            _ => Err(err!(
+                "probe failed ({status}); {}:\n{}",
+                self.log.display(),
+                crate::process::log_tail(&self.log, 30)
+            )),
+        }
+    }
+}
+
+/// The JSON lines of a probe's log (its stderr lines are skipped).
+fn probe_lines(log: &Path) -> Vec<Value> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(Value::is_object)
+        .collect()
 }
