@@ -34,6 +34,7 @@ pub struct Budget {
     start: Instant,
     /// Milliseconds after `start` at which the patience runs out.
     deadline_ms: Arc<AtomicU64>,
+    answered: Arc<std::sync::atomic::AtomicBool>,
     total: Duration,
 }
 
@@ -51,6 +52,7 @@ impl Budget {
         Budget {
             start: Instant::now(),
             deadline_ms: Arc::new(AtomicU64::new(total.as_millis() as u64)),
+            answered: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             total,
         }
     }
@@ -75,6 +77,13 @@ impl Budget {
     pub fn progress(&self) {
         let next = self.elapsed_ms() + self.total.as_millis() as u64;
         self.deadline_ms.fetch_max(next, Ordering::Relaxed);
+        self.answered.store(true, Ordering::Relaxed);
+    }
+
+    /// True once Connect has answered in this hook: it is alive, so a slow write is load, not
+    /// an outage.
+    pub fn has_answered(&self) -> bool {
+        self.answered.load(Ordering::Relaxed)
     }
 
     pub fn total(&self) -> Duration {
@@ -109,6 +118,8 @@ pub struct RetryPolicy {
     pub max_backoff: Duration,
     /// Per request (also capped by the budget's remaining time).
     pub request_timeout: Duration,
+    /// Per write once Connect has answered in this hook (not capped by the budget).
+    pub write_timeout: Duration,
     pub connect_timeout: Duration,
     /// Rounds over all endpoints before giving up on transient answers (rebalance, startup);
     /// the budget may end them sooner.
@@ -125,6 +136,12 @@ impl Default for RetryPolicy {
     ///   one lost SYN (Linux resends it after 1 s) and leaves a second endpoint its turn.
     /// * request 2.5 s: ~7× the p90 of a write on a loaded real worker (0.35 s); Connect's own
     ///   herder timeout is 90 s, which no hook can wait for.
+    /// * a write 10 s once Connect has answered in this hook: a write waits for the config
+    ///   topic round trip (and a DELETE for the connector to stop), which took more than
+    ///   2.5 s on a loaded real bed; cutting it short leaves a half-done plan (a removed
+    ///   source's connector still running) until the next hook, which may be update-status
+    ///   minutes later. A Connect that never answered gets no write at all, so an outage
+    ///   still ends the hook within the budget.
     /// * backoff 0.25 s doubling to 1 s, 6 rounds: retries at ~0.25, 0.75, 1.75, 2.75, 3.75 s,
     ///   so a 409/500 rebalance shorter than ~3.5 s converges within the hook.
     /// * 2 rounds for what does not pass by itself in seconds: one retry catches a worker
@@ -135,6 +152,7 @@ impl Default for RetryPolicy {
             initial_backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(1),
             request_timeout: Duration::from_millis(2500),
+            write_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_millis(1500),
             max_rounds: 6,
             persistent_rounds: 2,

@@ -358,3 +358,40 @@ fn summaries_fit_a_status() {
         );
     }
 }
+
+// Proves a slow write to a Connect that already answered in this hook is waited for (load,
+// not an outage: cutting it short leaves a half-done plan until the next hook), while the
+// same slowness before any answer is cut at the request timeout.
+#[tokio::test]
+async fn slow_write_after_an_answer_is_waited_for() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(204).set_delay(Duration::from_millis(300)))
+        .mount(&server)
+        .await;
+    let uri = server.uri();
+    let fresh = || {
+        let mut p = policy(Duration::from_millis(100));
+        p.write_timeout = Duration::from_secs(5);
+        ConnectClient::with_policy(
+            &settings(&[&uri]),
+            Budget::new(Duration::from_millis(200)),
+            p,
+        )
+        .unwrap()
+    };
+    let cold = fresh();
+    assert!(
+        cold.delete("c").await.is_err(),
+        "no answer yet: the request timeout applies"
+    );
+    let warm = fresh();
+    warm.names().await.unwrap();
+    warm.delete("c")
+        .await
+        .expect("Connect answered before: the write timeout applies");
+}

@@ -230,7 +230,11 @@ impl ConnectClient {
         path: &str,
         body: Option<&serde_json::Value>,
     ) -> Attempt {
-        let timeout = self.policy.request_timeout.min(self.budget.remaining());
+        let timeout = if *method != Method::GET && self.budget.has_answered() {
+            self.policy.write_timeout
+        } else {
+            self.policy.request_timeout.min(self.budget.remaining())
+        };
         let mut req = self
             .http
             .request(method.clone(), format!("{endpoint}{path}"))
