@@ -1,4 +1,5 @@
 //! Tier 1: the DR rules on plain values.
+#![allow(clippy::type_complexity)] // table rows are tuples on purpose
 
 use super::records::{self, encode, Checkpoint};
 use super::*;
