@@ -9,6 +9,8 @@
 //!   credentials. Bounded: connect/read timeouts and one time budget per client, frames capped.
 
 pub mod client;
+#[cfg(test)]
+mod fault_tests;
 #[cfg(any(test, feature = "testing"))]
 pub mod memory;
 pub mod scram;
