@@ -1,7 +1,9 @@
 //! mirrormaker-integrator: a Juju charm that runs MirrorMaker 2 on Kafka Connect.
 pub mod charm;
 pub mod connect;
+pub mod dr;
 pub mod juju;
+pub mod kafka;
 pub mod mirror;
 pub mod pem;
 pub mod plan;

@@ -24,6 +24,7 @@ pub fn run(
     snapshot: &Snapshot,
     tools: &dyn HookTools,
     connect: ConnectFactory,
+    kafka: crate::kafka::KafkaFactory,
 ) -> Result<(), CharmError> {
     let params = tools.action_get()?;
     let change = |c| change(c, snapshot, tools, connect, &params);
@@ -34,6 +35,10 @@ pub fn run(
         ActionName::Stop => change(Change::Stop),
         ActionName::Resume => change(Change::Resume),
         ActionName::Restart => change(Change::Restart),
+        ActionName::Lag => super::dr_actions::lag(snapshot, tools, connect, kafka, &params),
+        ActionName::FailoverCheck => {
+            super::dr_actions::failover_check(snapshot, tools, connect, kafka, &params)
+        }
         ActionName::Unknown(other) => {
             tools.action_fail(&format!(
                 "unknown action {other:?}: actions.yaml and the charm disagree"
@@ -63,14 +68,14 @@ impl Change {
     }
 }
 
-fn result(tools: &dyn HookTools, text: String) -> Result<(), CharmError> {
+pub(super) fn result(tools: &dyn HookTools, text: String) -> Result<(), CharmError> {
     tools.action_set(&BTreeMap::from([("result".to_string(), text)]))?;
     Ok(())
 }
 
 /// Redacts every secret the snapshot knows from action output (belt and braces: the pieces
 /// are already masked or redacted where they are made).
-fn scrub(s: &Snapshot, text: &str) -> String {
+pub(super) fn scrub(s: &Snapshot, text: &str) -> String {
     let secrets = known_secrets(s);
     let refs: Vec<&Secret> = secrets.iter().collect();
     redact_text(text, &refs)

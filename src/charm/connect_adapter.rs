@@ -2,7 +2,9 @@
 //! run on a current-thread tokio runtime: one hook, one runtime, one time budget.
 
 use super::connect_api::{ConnectApi, ConnectFailure, FailureKind};
-use crate::connect::{runtime, Budget, ConnectClient, ConnectError, ConnectSettings, Listing};
+use crate::connect::{
+    runtime, Budget, ConnectClient, ConnectError, ConnectSettings, ConnectorOffsets, Listing,
+};
 use crate::mirror::sensitive::is_sensitive_key;
 use crate::mirror::DesiredConnector;
 use crate::plan::{Actual, ActualConnector, RunState, TaskState};
@@ -182,6 +184,10 @@ impl ConnectApi for RealConnect {
 
     fn stop(&self, name: &str) -> Result<(), ConnectFailure> {
         self.rt.block_on(self.client.stop(name)).map_err(failure)
+    }
+
+    fn source_offsets(&self, name: &str) -> Result<ConnectorOffsets, ConnectFailure> {
+        self.rt.block_on(self.client.offsets(name)).map_err(failure)
     }
 
     fn resume(&self, name: &str) -> Result<(), ConnectFailure> {

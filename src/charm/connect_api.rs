@@ -2,7 +2,7 @@
 //! operator-facing error. The real implementation wraps [`crate::connect`]; in-process tests
 //! use an in-memory Connect.
 
-use crate::connect::CertProblem;
+use crate::connect::{CertProblem, ConnectorOffsets};
 use crate::mirror::DesiredConnector;
 use crate::plan::Actual;
 use crate::relations::ConnectData;
@@ -82,6 +82,15 @@ pub trait ConnectApi {
     /// committed, then copies its source offsets to `to` (STOPPED). Returns how many
     /// partitions were copied (KIP-875, Connect 3.6+).
     fn carry_offsets(&self, from: &str, to: &str) -> Result<usize, ConnectFailure>;
+    /// `GET …/offsets`: the source offsets Connect holds for a connector (KIP-875, Connect
+    /// 3.6+), read by the `lag` action. Clients that cannot read them say so.
+    fn source_offsets(&self, name: &str) -> Result<ConnectorOffsets, ConnectFailure> {
+        Err(ConnectFailure {
+            kind: FailureKind::Invalid,
+            message: format!("cannot read the offsets of '{name}' through this client"),
+            detail: None,
+        })
+    }
     /// `PUT …/resume` (PAUSED or STOPPED → RUNNING).
     fn resume(&self, name: &str) -> Result<(), ConnectFailure>;
     /// `POST …/restart?includeTasks=&onlyFailed=`.

@@ -25,6 +25,9 @@ pub(super) struct Ready {
     pub(super) waiting_note: Option<String>,
     pub(super) pairs: Vec<String>,
     pub(super) policy: AutoRestart,
+    /// The clusters the connectors use (CAs resolved): for the DR actions' own Kafka reads.
+    pub(super) sources: Vec<Cluster>,
+    pub(super) target: Cluster,
 }
 
 /// Why a pass stops before planning the desired connectors. Only a relation that is gone is a
@@ -241,8 +244,8 @@ pub(super) fn gate(s: &Snapshot) -> Result<Ready, Hold> {
     let invalid = |e: crate::mirror::MirrorError| Hold::Invalid(e.to_string());
     let inputs = Inputs {
         config: config.clone(),
-        sources,
-        target,
+        sources: sources.clone(),
+        target: target.clone(),
         connect_relation_id: connect_rel.rel.id,
         model_uuid: s.model_uuid.clone(),
     };
@@ -264,6 +267,8 @@ pub(super) fn gate(s: &Snapshot) -> Result<Ready, Hold> {
         waiting_note: (!notes.is_empty()).then(|| notes.join("; ")),
         pairs,
         policy,
+        sources,
+        target,
     })
 }
 

@@ -13,6 +13,7 @@ pub mod clock;
 pub mod connect_adapter;
 pub mod connect_api;
 pub mod decide;
+mod dr_actions;
 mod gate;
 pub mod heal;
 pub mod ledger;
@@ -158,10 +159,21 @@ pub fn run_at(
     connect: ConnectFactory,
     now: u64,
 ) -> Result<(), CharmError> {
+    run_with_kafka(event, tools, connect, &crate::kafka::factory, now)
+}
+
+/// [`run_at`] with the Kafka client the DR actions use (tests pass an in-memory Kafka).
+pub fn run_with_kafka(
+    event: &Event,
+    tools: &dyn HookTools,
+    connect: ConnectFactory,
+    kafka: crate::kafka::KafkaFactory,
+    now: u64,
+) -> Result<(), CharmError> {
     tracing::debug!(unit = %event.unit, "running {}", event.name());
     let mut snapshot = observe(event, tools, now)?;
     match &event.kind {
-        EventKind::Action(name) => actions::run(name, &snapshot, tools, connect),
+        EventKind::Action(name) => actions::run(name, &snapshot, tools, connect, kafka),
         _ => {
             publish::publish(tools, &snapshot)?;
             ledger::record(tools, &mut snapshot)?;

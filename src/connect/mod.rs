@@ -22,7 +22,7 @@ pub mod entities;
 mod error;
 mod offsets;
 mod text;
-mod tls;
+pub(crate) mod tls;
 pub mod trace;
 mod transport;
 

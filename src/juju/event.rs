@@ -91,17 +91,21 @@ pub enum ActionName {
     Stop,
     Resume,
     Restart,
+    Lag,
+    FailoverCheck,
     Unknown(String),
 }
 
 impl ActionName {
-    pub const KNOWN: [ActionName; 6] = [
+    pub const KNOWN: [ActionName; 8] = [
         ActionName::Status,
         ActionName::Plan,
         ActionName::Pause,
         ActionName::Stop,
         ActionName::Resume,
         ActionName::Restart,
+        ActionName::Lag,
+        ActionName::FailoverCheck,
     ];
 
     pub fn parse(name: &str) -> ActionName {
@@ -119,6 +123,8 @@ impl ActionName {
             ActionName::Stop => "stop",
             ActionName::Resume => "resume",
             ActionName::Restart => "restart",
+            ActionName::Lag => "lag",
+            ActionName::FailoverCheck => "failover-check",
             ActionName::Unknown(name) => name,
         }
     }

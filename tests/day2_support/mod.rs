@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use mirrormaker_integrator::charm::{self, ConnectApi, ConnectFailure};
+use mirrormaker_integrator::connect::ConnectorOffsets;
 use mirrormaker_integrator::juju::memory::{MemoryTools, Relation, SecretRecord, State};
 use mirrormaker_integrator::juju::Event;
 use mirrormaker_integrator::mirror::DesiredConnector;
@@ -33,6 +34,8 @@ pub struct Connect {
     pub offsets: BTreeMap<String, u64>,
     /// Writes Connect still accepts before it goes down (a crash or outage mid-rollout).
     pub writes_left: Option<usize>,
+    /// What `GET /connectors/<name>/offsets` answers (the `lag` action reads it).
+    pub source_offsets: BTreeMap<String, ConnectorOffsets>,
 }
 
 #[derive(Clone, Default)]
@@ -186,6 +189,16 @@ impl ConnectApi for FakeConnect {
     }
     fn stop(&self, name: &str) -> Result<(), ConnectFailure> {
         self.set_state(name, "STOP", "STOPPED")
+    }
+    fn source_offsets(&self, name: &str) -> Result<ConnectorOffsets, ConnectFailure> {
+        self.check()?;
+        Ok(self
+            .0
+            .borrow()
+            .source_offsets
+            .get(name)
+            .cloned()
+            .unwrap_or_default())
     }
     fn resume(&self, name: &str) -> Result<(), ConnectFailure> {
         self.set_state(name, "RESUME", "RUNNING")
