@@ -1,6 +1,7 @@
 //! mirrormaker-integrator: a Juju charm that runs MirrorMaker 2 on Kafka Connect.
 pub mod charm;
 pub mod connect;
+pub mod cos;
 pub mod dr;
 pub mod juju;
 pub mod kafka;

@@ -19,6 +19,7 @@ pub struct Snapshot {
     pub unit: String,
     /// "Now" for this hook, seconds since the Unix epoch (injected; see `clock`).
     pub now: u64,
+    pub model_name: String,
     pub model_uuid: String,
     /// The `auto-restart` and `auto-restart-max` options, or what is wrong with them.
     pub auto_restart: Result<AutoRestart, String>,
@@ -127,6 +128,7 @@ pub fn observe(event: &Event, tools: &dyn HookTools, now: u64) -> Result<Snapsho
         now,
         auto_restart,
         peer,
+        model_name: event.model_name.clone(),
         model_uuid: event.model_uuid.clone(),
         config,
         sources,

@@ -1,14 +1,17 @@
 //! Our relation requests: the leader (re)writes each one, idempotently, until the provider has
 //! answered, so a request lost to a crash or a failed hook is sent on the next hook whatever
-//! that hook is. Run by hooks only — actions never write relation data.
+//! that hook is; and every unit's `cos-agent` data ([`crate::cos::publish`], written only when
+//! it changes). Run by hooks only — actions never write relation data.
 
 use super::Snapshot;
 use crate::juju::{HookTools, ToolError};
 use crate::relations::{certificate_transfer, connect_client, kafka_client};
 
 /// Writes what is missing of our requests on every relation whose provider has not answered
-/// (one `relation-get` each; nothing once all have answered). Leader only.
+/// (one `relation-get` each; nothing once all have answered), leader only; first, on every
+/// unit, the `cos-agent` data.
 pub fn publish(tools: &dyn HookTools, s: &Snapshot) -> Result<(), ToolError> {
+    crate::cos::publish(tools, s)?;
     if !s.leader {
         return Ok(());
     }

@@ -75,6 +75,22 @@ pub struct Intervals {
     pub emit_heartbeats: u64,
 }
 
+/// Thresholds of the alert rules the charm publishes over `cos-agent` (src/cos). They only
+/// shape the rules: no connector config depends on them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertThresholds {
+    /// `alert-latency-p99-ms`: p99 of replication-latency-ms over 10 minutes.
+    pub latency_p99_ms: u64,
+    /// `alert-record-age-ms`: the oldest record replicated in the last window.
+    pub record_age_ms: u64,
+    /// `alert-heartbeat-intervals`: heartbeat intervals with no heartbeat replicated.
+    pub heartbeat_intervals: u64,
+    /// `alert-checkpoint-intervals`: checkpoint intervals with no checkpoint written.
+    pub checkpoint_intervals: u64,
+    /// `alert-lag-records`: replication lag (records) above which growth alerts.
+    pub lag_records: u64,
+}
+
 /// The validated charm configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MirrorConfig {
@@ -102,6 +118,7 @@ pub struct MirrorConfig {
     pub extra_source: BTreeMap<String, String>,
     pub extra_checkpoint: BTreeMap<String, String>,
     pub extra_heartbeat: BTreeMap<String, String>,
+    pub alerts: AlertThresholds,
 }
 
 /// Default option values, as declared in config.yaml.
@@ -124,6 +141,11 @@ pub mod defaults {
     pub const EMIT_CHECKPOINTS_INTERVAL: i64 = 30;
     pub const SYNC_GROUP_OFFSETS_INTERVAL: i64 = 30;
     pub const EMIT_HEARTBEATS_INTERVAL: i64 = 5;
+    pub const ALERT_LATENCY_P99_MS: i64 = 30_000;
+    pub const ALERT_RECORD_AGE_MS: i64 = 600_000;
+    pub const ALERT_HEARTBEAT_INTERVALS: i64 = 12;
+    pub const ALERT_CHECKPOINT_INTERVALS: i64 = 10;
+    pub const ALERT_LAG_RECORDS: i64 = 10_000;
 }
 
 impl Default for MirrorConfig {
@@ -191,6 +213,7 @@ impl MirrorConfig {
             &string(map, ExtraFor::Heartbeat.option(), "")?,
         )?;
 
+        let alerts = alerts(map)?;
         Ok(MirrorConfig {
             topics,
             topics_exclude,
@@ -211,6 +234,7 @@ impl MirrorConfig {
             extra_source,
             extra_checkpoint,
             extra_heartbeat,
+            alerts,
         })
     }
 }
@@ -312,6 +336,46 @@ fn intervals(map: &Map<String, Value>) -> Result<Intervals, MirrorError> {
             d::SYNC_GROUP_OFFSETS_INTERVAL,
         )?,
         emit_heartbeats: secs("emit-heartbeats-interval", d::EMIT_HEARTBEATS_INTERVAL)?,
+    })
+}
+
+/// The `alert-*` options; ranges keep the rendered windows and thresholds meaningful.
+fn alerts(map: &Map<String, Value>) -> Result<AlertThresholds, MirrorError> {
+    use defaults as d;
+    let n = |key: &str, default: i64, min: i64, max: i64| {
+        int(map, key, default, min, max).map(|v| v as u64)
+    };
+    Ok(AlertThresholds {
+        latency_p99_ms: n(
+            "alert-latency-p99-ms",
+            d::ALERT_LATENCY_P99_MS,
+            1,
+            86_400_000,
+        )?,
+        record_age_ms: n(
+            "alert-record-age-ms",
+            d::ALERT_RECORD_AGE_MS,
+            1,
+            604_800_000,
+        )?,
+        heartbeat_intervals: n(
+            "alert-heartbeat-intervals",
+            d::ALERT_HEARTBEAT_INTERVALS,
+            2,
+            10_000,
+        )?,
+        checkpoint_intervals: n(
+            "alert-checkpoint-intervals",
+            d::ALERT_CHECKPOINT_INTERVALS,
+            2,
+            10_000,
+        )?,
+        lag_records: n(
+            "alert-lag-records",
+            d::ALERT_LAG_RECORDS,
+            1,
+            1_000_000_000_000,
+        )?,
     })
 }
 
@@ -587,6 +651,17 @@ mod tests {
             ("extra-source-config", "".into()),
             ("extra-checkpoint-config", "".into()),
             ("extra-heartbeat-config", "".into()),
+            ("alert-latency-p99-ms", c.alerts.latency_p99_ms.to_string()),
+            ("alert-record-age-ms", c.alerts.record_age_ms.to_string()),
+            (
+                "alert-heartbeat-intervals",
+                c.alerts.heartbeat_intervals.to_string(),
+            ),
+            (
+                "alert-checkpoint-intervals",
+                c.alerts.checkpoint_intervals.to_string(),
+            ),
+            ("alert-lag-records", c.alerts.lag_records.to_string()),
         ] {
             let default =
                 yaml_default(&options, key).unwrap_or_else(|| panic!("config.yaml lacks '{key}'"));

@@ -4,6 +4,7 @@
 //!
 //!     cargo xtask pack [--out DIR] [--debug]   build the static binary and write the .charm files
 //!     cargo xtask charmcraft                   make sure charmcraft 4.5.0 is in a venv; print its path
+//!     cargo xtask promtool                     make sure the pinned promtool is built; print its path
 //!     cargo xtask setup                        everything a fresh machine needs for the tests
 //!     cargo xtask test                         setup, lint, pack, then every test
 //!     cargo xtask demo                         setup, pack, then the local demo
@@ -23,10 +24,11 @@ fn main() -> ExitCode {
             }
         }),
         Some("charmcraft") => setup::charmcraft().map(|p| println!("{}", p.display())),
+        Some("promtool") => setup::promtool().map(|p| println!("{}", p.display())),
         Some("setup") => setup::all(),
         Some("test") => setup::all().and_then(|()| test(&args[1..])),
         Some("demo") => setup::all().and_then(|()| demo()),
-        _ => Err("usage: cargo xtask <pack|charmcraft|setup|test|demo>".to_string()),
+        _ => Err("usage: cargo xtask <pack|charmcraft|promtool|setup|test|demo>".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,5 +1,6 @@
 //! What a fresh machine lacks for the tests: the musl target, charmcraft (for `charmcraft
-//! analyse`) in a venv, and Apache Kafka's jars from Maven Central. Each step is idempotent.
+//! analyse`) in a venv, Apache Kafka's jars from Maven Central and Prometheus's promtool (for
+//! tests/cos_rules.rs) from the Go module proxy. Each step is idempotent.
 //! For tests/charmcraft_parts.rs also python-apt in charmcraft's venv and the Rust toolchain
 //! charmcraft.yaml pins (see `craft_parts_prereqs`).
 
@@ -35,6 +36,7 @@ pub fn all() -> Result<(), String> {
     charmcraft()?;
     ops()?;
     craft_parts_prereqs()?;
+    promtool()?;
     let fetch = root().join("harness/kafka-bed/fetch.sh");
     if fetch.exists() {
         sh("bash", &[fetch.to_str().ok_or("path is not UTF-8")?])?;
@@ -240,4 +242,35 @@ pub fn ops() -> Result<PathBuf, String> {
         )?;
     }
     Ok(python)
+}
+
+/// Prometheus's promtool, pinned: Prometheus 3.16.0, whose Go module tags are `v0.316.0`.
+pub const PROMTOOL: &str = "github.com/prometheus/prometheus/cmd/promtool@v0.316.0";
+
+/// Where promtool is built; tests/cos_rules.rs looks here too (or at `$PROMTOOL`).
+pub fn promtool_dir() -> PathBuf {
+    root().join("build/promtool")
+}
+
+/// Ensures the pinned promtool is built (`go install` through the machine's Go module proxy
+/// settings, GOPROXY/GOFLAGS as set); returns its path. A stamp names the version built.
+pub fn promtool() -> Result<PathBuf, String> {
+    let dir = promtool_dir();
+    let exe = dir.join("promtool");
+    let stamp = dir.join(".version");
+    if exe.exists() && std::fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == PROMTOOL) {
+        return Ok(exe);
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let status = Command::new("go")
+        .args(["install", PROMTOOL])
+        .env("GOBIN", &dir)
+        .status()
+        .map_err(|e| format!("cannot run go (needed to build promtool): {e}"))?;
+    if !status.success() {
+        return Err(format!("`go install {PROMTOOL}` failed ({status})"));
+    }
+    std::fs::write(&stamp, PROMTOOL)
+        .map_err(|e| format!("cannot write {}: {e}", stamp.display()))?;
+    Ok(exe)
 }

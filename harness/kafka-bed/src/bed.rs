@@ -49,6 +49,10 @@ pub struct BedOptions {
     /// as Charmed Kafka Connect does). How long the group holds the tasks of a worker that
     /// vanished (SIGKILL) before giving them to the others.
     pub scheduled_rebalance_max_delay_ms: Option<u64>,
+    /// Run the Prometheus JMX exporter java agent on every Connect worker, with the rules of
+    /// `jmx/kafka-connect.yaml` (docs/kafka-bed.md "Metrics"). Off by default: only the tests
+    /// about metrics pay for it. `KAFKA_BED_JMX_EXPORTER=1` turns it on (e.g. for the demo).
+    pub jmx_exporter: bool,
 }
 
 impl Default for BedOptions {
@@ -61,6 +65,7 @@ impl Default for BedOptions {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(1),
             scheduled_rebalance_max_delay_ms: None,
+            jmx_exporter: std::env::var("KAFKA_BED_JMX_EXPORTER").is_ok_and(|v| v == "1"),
         }
     }
 }
@@ -98,11 +103,16 @@ impl Bed {
     pub fn start_with(run_dir: &Path, options: BedOptions) -> Result<Bed> {
         let t0 = Instant::now();
         let versions = check_jars()?;
+        if options.jmx_exporter {
+            crate::check_jmx_exporter()?;
+        }
         let home = home();
         fs::create_dir_all(run_dir)?;
         let run_dir = run_dir.canonicalize()?;
         clear_previous_run(&run_dir)?;
-        let ports = free_ports(6 + options.connect_workers.max(1))?;
+        // Per worker a REST port (ports[5 + n]) and an exporter port (ports[5 + workers + n]).
+        let n_workers = options.connect_workers.max(1);
+        let ports = free_ports(6 + 2 * n_workers)?;
 
         // --- clusters: certificates, configs, storage format (both in parallel)
         let mut clusters = BTreeMap::new();
@@ -241,6 +251,9 @@ impl Bed {
                     url: format!("https://127.0.0.1:{}", ports[5 + n]),
                     log: dir.join("connect.log"),
                     dir,
+                    metrics_url: options
+                        .jmx_exporter
+                        .then(|| format!("http://127.0.0.1:{}/metrics", ports[5 + n_workers + n])),
                 }
             })
             .collect();
@@ -411,6 +424,24 @@ impl Bed {
     /// Sum of the JVMs' resident set sizes now, in KiB (from /proc/<pid>/status VmRSS).
     pub fn rss_kib(&self) -> u64 {
         self.pids().into_iter().map(rss_kib).sum()
+    }
+
+    /// One scrape of worker 1's JMX exporter (Prometheus text format). Errs when the bed runs
+    /// without [`BedOptions::jmx_exporter`] or the agent does not answer.
+    pub fn scrape_connect_metrics(&self) -> Result<String> {
+        let workers = self.state.connect.all_workers();
+        let url = workers[0].metrics_url.as_deref().ok_or_else(|| {
+            err!("the bed runs without the JMX exporter (BedOptions::jmx_exporter)")
+        })?;
+        let client = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .build()
+            .map_err(|e| err!("http client: {e}"))?;
+        let resp = client.get(url).send().map_err(|e| err!("GET {url}: {e}"))?;
+        if !resp.status().is_success() {
+            return Err(err!("GET {url}: {}", resp.status()));
+        }
+        resp.text().map_err(|e| err!("GET {url}: {e}"))
     }
 
     /// Restarts every running Connect worker, one after the other (each ready before the
@@ -850,6 +881,15 @@ log4j.appender.requests.layout.ConversionPattern=%m%n\n",
     Ok(())
 }
 
+/// The port of a `http://127.0.0.1:<port>/metrics` URL.
+fn metrics_port(url: &str) -> Option<u16> {
+    url.strip_prefix("http://127.0.0.1:")?
+        .split('/')
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// Worker `w`'s JVM; the JAAS file (and the credentials file it names) are shared by all.
 fn connect_command(c: &ConnectState, w: &WorkerState, o: &BedOptions) -> Command {
     let mut cmd = jvm_base(&o.connect_heap);
@@ -860,11 +900,20 @@ fn connect_command(c: &ConnectState, w: &WorkerState, o: &BedOptions) -> Command
     .arg(format!(
         "-Dlog4j.configuration=file:{}",
         w.dir.join("log4j.properties").display()
-    ))
-    .arg("-cp")
-    .arg(classpath(&connect_lib()))
-    .arg("org.apache.kafka.connect.cli.ConnectDistributed")
-    .arg(w.dir.join("connect-distributed.properties"));
+    ));
+    if let Some(port) = w.metrics_url.as_deref().and_then(metrics_port) {
+        // As Charmed Kafka Connect starts its worker: `-javaagent:<jar>=<port>:<rules>` in
+        // KAFKA_OPTS; here bound to loopback.
+        cmd.arg(format!(
+            "-javaagent:{}=127.0.0.1:{port}:{}",
+            crate::jmx_exporter_jar().display(),
+            crate::jmx_exporter_rules().display()
+        ));
+    }
+    cmd.arg("-cp")
+        .arg(classpath(&connect_lib()))
+        .arg("org.apache.kafka.connect.cli.ConnectDistributed")
+        .arg(w.dir.join("connect-distributed.properties"));
     cmd
 }
 

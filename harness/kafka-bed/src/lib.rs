@@ -111,6 +111,46 @@ pub fn connect_lib() -> PathBuf {
     home().join("lib").join("connect")
 }
 
+/// The Prometheus JMX exporter java agent version of `versions.env` (`JMX_EXPORTER_VERSION`).
+pub fn jmx_exporter_version() -> Result<String> {
+    let path = home().join("versions.env");
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| err!("cannot read {}: {e}", path.display()))?;
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix("JMX_EXPORTER_VERSION="))
+        .map(|v| v.trim().to_string())
+        .next_back()
+        .ok_or_else(|| err!("{} lacks JMX_EXPORTER_VERSION", path.display()))
+}
+
+/// `lib/jmx/jmx_prometheus_javaagent.jar` (fetch.sh copies the version of `versions.env`).
+pub fn jmx_exporter_jar() -> PathBuf {
+    home()
+        .join("lib")
+        .join("jmx")
+        .join("jmx_prometheus_javaagent.jar")
+}
+
+/// The exporter rules the bed's Connect worker runs with (docs/kafka-bed.md "Metrics").
+pub fn jmx_exporter_rules() -> PathBuf {
+    home().join("jmx").join("kafka-connect.yaml")
+}
+
+/// Fails, telling to run fetch.sh, unless the JMX exporter agent of `versions.env` is there.
+pub fn check_jmx_exporter() -> Result<()> {
+    let want = jmx_exporter_version()?;
+    let stamp = home().join("lib").join("jmx").join(".version");
+    let have = std::fs::read_to_string(&stamp).unwrap_or_default();
+    if have.trim() != format!("jmx_exporter={want}") || !jmx_exporter_jar().is_file() {
+        return Err(err!(
+            "the JMX exporter agent {want} is missing from {}. Run `{}` first.",
+            jmx_exporter_jar().display(),
+            home().join("fetch.sh").display()
+        ));
+    }
+    Ok(())
+}
+
 /// Java classpath wildcard for a lib directory.
 pub fn classpath(dir: &Path) -> String {
     format!("{}/*", dir.display())

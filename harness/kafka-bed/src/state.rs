@@ -73,6 +73,10 @@ pub struct WorkerState {
     /// `RUNDIR/connect/worker-<n>` for the others).
     pub dir: PathBuf,
     pub log: PathBuf,
+    /// `http://127.0.0.1:<port>/metrics` of the Prometheus JMX exporter agent on the worker,
+    /// when the bed was started with [`crate::bed::BedOptions::jmx_exporter`].
+    #[serde(default)]
+    pub metrics_url: Option<String>,
 }
 
 impl WorkerState {
@@ -95,6 +99,7 @@ impl ConnectState {
                 url: self.url.clone(),
                 dir: self.dir.clone(),
                 log: self.log.clone(),
+                metrics_url: None,
             }]
         } else {
             self.workers.clone()
