@@ -73,16 +73,17 @@ fn real_scrape_has_every_metric_the_rules_use() {
     let a = bed.kafka("kafka-a").unwrap();
     let b = bed.kafka("kafka-b").unwrap();
     a.create_topic("orders.eu", 2, 1, &[]).unwrap();
-    stage.integrate_all("orders\\..*");
     a.produce("orders.eu", &sample_records(500, "eu")).unwrap();
+    // A consumer group to checkpoint (the checkpoint metrics exist once one is).
+    a.commit_offsets("billing", &[("orders.eu", 0, 100), ("orders.eu", 1, 100)])
+        .unwrap();
+    stage.integrate_all("orders\\..*");
     wait_for("app active", LIMIT, || {
         sim.run(&["update-status"]);
         let st = sim.app_status(APP);
         (st.0 == "active").then_some(()).ok_or(st.1)
     });
-    // A consumer group to checkpoint (the checkpoint metrics exist once one is).
-    a.commit_offsets("billing", &[("orders.eu", 0, 100), ("orders.eu", 1, 100)])
-        .unwrap();
+    eprintln!("FIGURE: active after {:?}", t0.elapsed());
 
     // Step 1 — while replicating, the scrape has every metric the rules and the dashboard read.
     let names = connectors(bed);
@@ -106,8 +107,9 @@ fn real_scrape_has_every_metric_the_rules_use() {
         gone.is_empty().then_some(()).ok_or(format!("{gone:?}"))
     });
     eprintln!(
-        "FIGURE: {} metric names checked in the scrape",
-        wanted.len()
+        "FIGURE: {} metric names in the scrape after {:?}",
+        wanted.len(),
+        t0.elapsed()
     );
 
     // Step 2 — a real failure: the target user loses its ACLs, a source task fails, and its
@@ -132,7 +134,7 @@ fn real_scrape_has_every_metric_the_rules_use() {
             .map(|l| l.rsplit_once(' ').unwrap().0.replace(",}", "}"))
             .ok_or_else(|| "no failed task yet".to_string())
     });
-    eprintln!("FIGURE: captured {failed}");
+    eprintln!("FIGURE: captured after {:?}: {failed}", t0.elapsed());
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("rules.yaml"), r.to_string()).unwrap();
     let rule = r["groups"][0]["rules"]

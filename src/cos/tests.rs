@@ -203,3 +203,41 @@ fn dashboard_reads_the_rules_metrics() {
         }
     }
 }
+
+// Proves the dashboard is a Grafana dashboard COS can load: a 40-hex uid, a title, the
+// `prometheusds` datasource variable, and panels with unique ids, a type, a grid position,
+// that datasource, and targets with a refId and an expression.
+#[test]
+fn dashboard_schema() {
+    let d = dashboard::render(&inputs()).unwrap();
+    let uid = d["uid"].as_str().unwrap();
+    assert!(uid.len() == 40 && uid.chars().all(|c| c.is_ascii_hexdigit()));
+    assert!(!d["title"].as_str().unwrap().is_empty());
+    assert!(d["schemaVersion"].as_u64().is_some());
+    let vars = d["templating"]["list"].as_array().unwrap();
+    assert!(vars.iter().any(|v| v["name"] == "prometheusds"
+        && v["type"] == "datasource"
+        && v["query"] == "prometheus"));
+    let panels = d["panels"].as_array().unwrap();
+    assert_eq!(panels.len(), 9);
+    let mut ids = std::collections::BTreeSet::new();
+    for p in panels {
+        assert!(ids.insert(p["id"].as_u64().unwrap()), "duplicate id: {p}");
+        assert_eq!(p["type"], "timeseries");
+        assert!(!p["title"].as_str().unwrap().is_empty());
+        for k in ["h", "w", "x", "y"] {
+            assert!(p["gridPos"][k].as_u64().is_some(), "{p}");
+        }
+        assert_eq!(p["datasource"]["uid"], "${prometheusds}");
+        let targets = p["targets"].as_array().unwrap();
+        assert!(!targets.is_empty());
+        for t in targets {
+            assert_eq!(t["datasource"]["uid"], "${prometheusds}");
+            assert!(t["refId"].as_str().is_some());
+            assert!(!t["expr"].as_str().unwrap().is_empty());
+        }
+    }
+    // The thresholds drawn are the options'.
+    let latency = &panels[3]["fieldConfig"]["defaults"]["thresholds"]["steps"][1]["value"];
+    assert_eq!(latency, &json!(30000));
+}
