@@ -43,7 +43,7 @@ fn relation_sets(s: &State) -> Vec<&String> {
 fn published_once_then_steady() {
     let connect = FakeConnect::default();
     let s = with_agent(converged(&connect));
-    let s = run_at(s, &hook("update-status", None), &connect, T0 + 60);
+    let s = run_at(s, &hook("config-changed", None), &connect, T0 + 60);
     let v = cos_bag(&s).expect("the hook published");
     let rules = v["metrics_alert_rules"]["groups"][0]["rules"]
         .as_array()
@@ -68,7 +68,7 @@ fn followers_publish_and_options_change_the_rules() {
     let connect = FakeConnect::default();
     let mut s = with_agent(converged(&connect));
     s.leader = false;
-    let s = run_at(s, &hook("update-status", None), &connect, T0 + 60);
+    let s = run_at(s, &hook("config-changed", None), &connect, T0 + 60);
     let before = cos_bag(&s).expect("a follower publishes");
     let mut s = s;
     s.config
@@ -90,7 +90,7 @@ fn actions_never_publish() {
         let out = run_action(s.clone(), name, serde_json::json!({}), &connect, T0);
         assert_eq!(cos_bag(&out), None, "action {name} published");
     }
-    let out = run(s, &hook("update-status", None), &connect);
+    let out = run(s, &hook("config-changed", None), &connect);
     assert!(
         cos_bag(&out).is_some(),
         "a hook on the same world publishes"
@@ -103,7 +103,7 @@ fn an_invalid_threshold_blocks_and_keeps_the_published_rules() {
     let connect = FakeConnect::default();
     let s = run_at(
         with_agent(converged(&connect)),
-        &hook("update-status", None),
+        &hook("config-changed", None),
         &connect,
         T0 + 60,
     );

@@ -175,7 +175,8 @@ pub fn run_with_kafka(
     match &event.kind {
         EventKind::Action(name) => actions::run(name, &snapshot, tools, connect, kafka),
         _ => {
-            publish::publish(tools, &snapshot)?;
+            let tick = matches!(event.kind, EventKind::UpdateStatus);
+            publish::publish(tools, &snapshot, tick)?;
             ledger::record(tools, &mut snapshot)?;
             let outcome = run_pass(&snapshot, connect, &Pass::hook(snapshot.leader));
             finish(&snapshot, tools, &outcome, None)

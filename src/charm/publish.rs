@@ -9,9 +9,12 @@ use crate::relations::{certificate_transfer, connect_client, kafka_client};
 
 /// Writes what is missing of our requests on every relation whose provider has not answered
 /// (one `relation-get` each; nothing once all have answered), leader only; first, on every
-/// unit, the `cos-agent` data.
-pub fn publish(tools: &dyn HookTools, s: &Snapshot) -> Result<(), ToolError> {
-    crate::cos::publish(tools, s)?;
+/// unit, the `cos-agent` data — except in `update-status`: what it is made of (options,
+/// relations) only changes in hooks of its own, and the steady tick stays at its tool calls.
+pub fn publish(tools: &dyn HookTools, s: &Snapshot, tick: bool) -> Result<(), ToolError> {
+    if !tick {
+        crate::cos::publish(tools, s)?;
+    }
     if !s.leader {
         return Ok(());
     }
