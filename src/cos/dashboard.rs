@@ -22,18 +22,17 @@ pub fn render(inputs: &CosInputs) -> Result<Value, CosError> {
     c.insert("latency_p99_ms", &a.latency_p99_ms);
     c.insert("record_age_ms", &a.record_age_ms);
     c.insert("lag_records", &a.lag_records);
-    let text = tera()?
-        .render(NAME, &c)
-        .map_err(|e| render_error(format!("{e:?}")))?;
-    serde_json::from_str(&text).map_err(|e| render_error(e.to_string()))
+    super::template::render_json(&COMPILED, NAME, TEMPLATE, &c)
 }
 
 /// The dashboard as the `dashboards` list of the databag carries it.
 pub fn encoded(inputs: &CosInputs) -> Result<String, CosError> {
     let text = render(inputs)?.to_string();
     let mut xz = Vec::new();
-    lzma_rs::xz_compress(&mut text.as_bytes(), &mut xz)
-        .map_err(|e| render_error(format!("xz: {e}")))?;
+    lzma_rs::xz_compress(&mut text.as_bytes(), &mut xz).map_err(|e| CosError::Render {
+        template: format!("templates/cos/{NAME}"),
+        message: format!("xz: {e}"),
+    })?;
     Ok(base64::engine::general_purpose::STANDARD.encode(xz))
 }
 
@@ -47,25 +46,7 @@ pub fn decode(encoded: &str) -> Result<String, String> {
     String::from_utf8(out).map_err(|e| e.to_string())
 }
 
-fn tera() -> Result<&'static tera::Tera, CosError> {
-    static TERA: OnceLock<Result<tera::Tera, String>> = OnceLock::new();
-    TERA.get_or_init(|| {
-        let mut t = tera::Tera::default();
-        t.autoescape_on(vec![]);
-        t.add_raw_template(NAME, TEMPLATE)
-            .map_err(|e| format!("{e:?}"))?;
-        Ok(t)
-    })
-    .as_ref()
-    .map_err(|e| render_error(e.clone()))
-}
-
-fn render_error(message: String) -> CosError {
-    CosError::Render {
-        template: format!("templates/cos/{NAME}"),
-        message,
-    }
-}
+static COMPILED: super::template::Compiled = OnceLock::new();
 
 /// The metrics a PromQL query reads: each bare `kafka_*` name, and each `__name__=~"a|b"`
 /// set as one entry `a|b` (any of them will do). Quoted label values are skipped.

@@ -12,6 +12,7 @@
 
 pub mod dashboard;
 pub mod rules;
+mod template;
 
 use crate::charm::Snapshot;
 use crate::juju::{Databag, HookTools, RelationRef, ToolError};

@@ -28,10 +28,7 @@ pub fn render(inputs: &CosInputs) -> Result<Option<Value>, CosError> {
         return Ok(None);
     };
     let context = context(inputs, *rel_id, target)?;
-    let text = tera()?
-        .render(NAME, &context)
-        .map_err(|e| render_error(format!("{e:?}")))?;
-    let mut rules: Value = serde_json::from_str(&text).map_err(|e| render_error(e.to_string()))?;
+    let mut rules = super::template::render_json(&COMPILED, NAME, TEMPLATE, &context)?;
     add_labels(&mut rules, &topology(inputs, connect_app));
     Ok(Some(rules))
 }
@@ -119,25 +116,7 @@ fn add_labels(rules: &mut Value, labels: &Map<String, Value>) {
     }
 }
 
-fn tera() -> Result<&'static tera::Tera, CosError> {
-    static TERA: OnceLock<Result<tera::Tera, String>> = OnceLock::new();
-    TERA.get_or_init(|| {
-        let mut t = tera::Tera::default();
-        t.autoescape_on(vec![]);
-        t.add_raw_template(NAME, TEMPLATE)
-            .map_err(|e| format!("{e:?}"))?;
-        Ok(t)
-    })
-    .as_ref()
-    .map_err(|e| render_error(e.clone()))
-}
-
-fn render_error(message: String) -> CosError {
-    CosError::Render {
-        template: format!("templates/cos/{NAME}"),
-        message,
-    }
-}
+static COMPILED: super::template::Compiled = OnceLock::new();
 
 /// Every metric name an expression of `rules` reads, sorted (for the tests that check them
 /// against a real scrape and the dashboard).

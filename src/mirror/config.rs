@@ -172,17 +172,7 @@ impl MirrorConfig {
         }
         let sync_topic_configs = boolean(map, "sync-topic-configs", true)?;
         let sync_topic_acls = boolean(map, "sync-topic-acls", true)?;
-        let heartbeats = match string(map, "heartbeats", d::HEARTBEATS)?.trim() {
-            "reverse" => Heartbeats::Reverse,
-            "forward" => Heartbeats::Forward,
-            "off" => Heartbeats::Off,
-            other => return Err(one_of("heartbeats", other, &["reverse", "forward", "off"])),
-        };
-        let start_position = match string(map, "start-position", d::START_POSITION)?.trim() {
-            "earliest" => StartPosition::Earliest,
-            "latest" => StartPosition::Latest,
-            other => return Err(one_of("start-position", other, &["earliest", "latest"])),
-        };
+        let (heartbeats, start_position) = choices(map)?;
         let tasks_max = int(map, "tasks-max", d::TASKS_MAX, 1, 1000)? as u32;
         let checkpoint_tasks_max = int(
             map,
@@ -200,18 +190,10 @@ impl MirrorConfig {
             ));
         }
         let intervals = intervals(map)?;
-        let extra_source = parse_extra(
-            ExtraFor::Source,
-            &string(map, ExtraFor::Source.option(), "")?,
-        )?;
-        let extra_checkpoint = parse_extra(
-            ExtraFor::Checkpoint,
-            &string(map, ExtraFor::Checkpoint.option(), "")?,
-        )?;
-        let extra_heartbeat = parse_extra(
-            ExtraFor::Heartbeat,
-            &string(map, ExtraFor::Heartbeat.option(), "")?,
-        )?;
+        let extra = |which: ExtraFor| parse_extra(which, &string(map, which.option(), "")?);
+        let extra_source = extra(ExtraFor::Source)?;
+        let extra_checkpoint = extra(ExtraFor::Checkpoint)?;
+        let extra_heartbeat = extra(ExtraFor::Heartbeat)?;
 
         let alerts = alerts(map)?;
         Ok(MirrorConfig {
@@ -237,6 +219,23 @@ impl MirrorConfig {
             alerts,
         })
     }
+}
+
+/// The `heartbeats` and `start-position` options.
+fn choices(map: &Map<String, Value>) -> Result<(Heartbeats, StartPosition), MirrorError> {
+    use defaults as d;
+    let heartbeats = match string(map, "heartbeats", d::HEARTBEATS)?.trim() {
+        "reverse" => Heartbeats::Reverse,
+        "forward" => Heartbeats::Forward,
+        "off" => Heartbeats::Off,
+        other => return Err(one_of("heartbeats", other, &["reverse", "forward", "off"])),
+    };
+    let start_position = match string(map, "start-position", d::START_POSITION)?.trim() {
+        "earliest" => StartPosition::Earliest,
+        "latest" => StartPosition::Latest,
+        other => return Err(one_of("start-position", other, &["earliest", "latest"])),
+    };
+    Ok((heartbeats, start_position))
 }
 
 /// The connector keys Kafka parses as `LIST` (split on `\s*,\s*`, items trimmed) among those
