@@ -5,6 +5,7 @@ mod day2_support;
 
 use day2_support::*;
 use mirrormaker_integrator::charm;
+use mirrormaker_integrator::charm::clock::Wait;
 use mirrormaker_integrator::connect::{ConnectorOffsets, PartitionOffset};
 use mirrormaker_integrator::dr::records::encode;
 use mirrormaker_integrator::juju::memory::{MemoryTools, State};
@@ -13,6 +14,8 @@ use mirrormaker_integrator::kafka::{KafkaApi, KafkaFailure, Tp};
 use mirrormaker_integrator::mirror::Cluster;
 use mirrormaker_integrator::relations::ConnectData;
 use serde_json::{json, Value};
+use std::cell::Cell;
+use std::time::Duration;
 
 struct Bed {
     connect: FakeConnect,
@@ -20,8 +23,48 @@ struct Bed {
     b: MemoryKafka,
 }
 
+/// Time for `failover`'s polls: each sleep moves it and lets the test change the world.
+struct FakeWait {
+    t: Cell<Duration>,
+    on_sleep: Box<dyn Fn(u32)>,
+    sleeps: Cell<u32>,
+}
+
+impl FakeWait {
+    fn new(on_sleep: impl Fn(u32) + 'static) -> FakeWait {
+        FakeWait {
+            t: Cell::new(Duration::ZERO),
+            on_sleep: Box::new(on_sleep),
+            sleeps: Cell::new(0),
+        }
+    }
+}
+
+impl Wait for FakeWait {
+    fn elapsed(&self) -> Duration {
+        self.t.get()
+    }
+    fn sleep(&self, d: Duration) {
+        self.t.set(self.t.get() + d);
+        self.sleeps.set(self.sleeps.get() + 1);
+        (self.on_sleep)(self.sleeps.get());
+    }
+}
+
 /// Runs action `name` with the in-memory Kafka clusters behind the factory.
 fn act(state: State, name: &str, params: Value, bed: &Bed, now: u64) -> State {
+    act_waiting(state, name, params, bed, now, &FakeWait::new(|_| {}))
+}
+
+/// [`act`] with a waiter that drives the world between `failover`'s polls.
+fn act_waiting(
+    state: State,
+    name: &str,
+    params: Value,
+    bed: &Bed,
+    now: u64,
+    wait: &FakeWait,
+) -> State {
     let mut state = state;
     state.action_params = params.as_object().cloned().unwrap_or_default();
     state.action_results.clear();
@@ -42,7 +85,7 @@ fn act(state: State, name: &str, params: Value, bed: &Bed, now: u64) -> State {
     };
     let mut event = action(name);
     event.unit = tools.state().unit.clone();
-    charm::run_with_kafka(&event, &tools, &connect, &kafka, now).expect("action runs");
+    charm::run_with_wait(&event, &tools, &connect, &kafka, wait, now).expect("action runs");
     tools.into_state()
 }
 
@@ -155,4 +198,245 @@ fn failover_check_verdicts() {
     let out = act(state, "failover-check", json!({}), &bed, T0);
     let failed = out.action_failed.unwrap_or_default();
     assert!(failed.contains("connection refused"), "{failed}");
+}
+
+const SYNCS: &str = "mm2-offset-syncs.kafka-a.internal";
+
+fn sync(bed: &Bed, p: i32, up: i64, down: i64) {
+    let (k, v) = encode::offset_sync("orders.eu", p, up, down);
+    bed.b.append(&Tp::new(SYNCS, 0), 0, k, v);
+}
+
+/// The fixture with MirrorMaker's offset syncs so far: [0] synced at 0 and 12, [1] at 4.
+fn failover_bed() -> (State, Bed) {
+    let (state, bed) = bed();
+    sync(&bed, 0, 0, 0);
+    sync(&bed, 0, 12, 12);
+    sync(&bed, 1, 4, 4);
+    (state, bed)
+}
+
+/// MirrorMaker catches up: [0] replicated to its end (15), the final sync for it written, and
+/// g1's offset committed on the target (sync-group-offsets).
+fn catch_up(bed: &Bed) {
+    let pos = |p: i32, o: i64| mirrormaker_integrator::connect::PartitionOffset {
+        partition: json!({"cluster": "kafka-a", "topic": "orders.eu", "partition": p}),
+        offset: json!({"offset": o}),
+    };
+    bed.connect.0.borrow_mut().source_offsets.insert(
+        name("source", "kafka-a"),
+        ConnectorOffsets {
+            offsets: vec![pos(0, 15), pos(1, 4)],
+        },
+    );
+    sync(bed, 0, 15, 15);
+    bed.b
+        .commit("g1", "Empty", &[(Tp::new("kafka-a.orders.eu", 0), 1)]);
+}
+
+fn writes(bed: &Bed) -> Vec<String> {
+    bed.connect.take_writes()
+}
+
+/// The dry run (the default) changes nothing and says what it would wait for, what it would
+/// stop and where g1 resumes (1) with the records it re-reads (about 3: no sync at its commit).
+#[test]
+fn failover_dry_run_changes_nothing() {
+    let (state, bed) = failover_bed();
+    let out = act(state.clone(), "failover", json!({}), &bed, T0);
+    assert_eq!(out.action_failed, None);
+    let text = output(&out);
+    assert!(text.contains("dry run: nothing changed"), "{text}");
+    assert!(
+        text.contains("orders.eu[0]: 3 records not replicated yet"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&name("source", "kafka-a")) && text.contains(&name("checkpoint", "kafka-a"))
+    );
+    assert!(!text.contains(&name("heartbeat", "kafka-a")), "{text}");
+    assert_eq!(out.action_results["stopped"], "false");
+    assert_eq!(writes(&bed), Vec::<String>::new());
+    let json = act(state, "failover", json!({"format": "json"}), &bed, T0);
+    let v: Value = serde_json::from_str(&output(&json)).unwrap();
+    let g = &v["sources"][0]["groups"][0];
+    assert_eq!(
+        (g["resume"].as_i64(), g["re_read"].as_i64()),
+        (Some(1), Some(3))
+    );
+    assert_eq!(g["exact"], false);
+    assert_eq!(v["pending"][0]["reason"], "records_behind");
+}
+
+/// Not a dry run: the action waits while MirrorMaker catches up (the world moves between
+/// polls), then stops exactly the source and checkpoint connectors through the operator's
+/// intent, reports where g1 resumes, and the intent holds across the next hook; a second run
+/// says it is already done; `resume` undoes it.
+#[test]
+fn failover_waits_then_stops_source_and_checkpoint() {
+    let (state, bed) = failover_bed();
+    writes(&bed);
+    let b2 = Bed {
+        connect: bed.connect.clone(),
+        a: bed.a.clone(),
+        b: bed.b.clone(),
+    };
+    let wait = FakeWait::new(move |n| {
+        if n == 2 {
+            catch_up(&b2);
+        }
+    });
+    let out = act_waiting(
+        state,
+        "failover",
+        json!({"dry-run": false, "format": "json"}),
+        &bed,
+        T0,
+        &wait,
+    );
+    assert_eq!(out.action_failed, None, "{}", output(&out));
+    let v: Value = serde_json::from_str(&output(&out)).unwrap();
+    assert_eq!(v["stopped"], true);
+    assert_eq!(v["pending"], json!([]));
+    // Looks at 0 s and 2 s find it behind; MirrorMaker catches up before the look at 4 s,
+    // whose source ends equal those of the look before (producers stopped): done then.
+    assert_eq!(v["waited_s"], 4.0);
+    assert_eq!(v["sources"][0]["groups"][0]["resume"], 1);
+    assert_eq!(
+        writes(&bed),
+        vec![
+            format!("STOP {}", name("source", "kafka-a")),
+            format!("STOP {}", name("checkpoint", "kafka-a")),
+        ]
+    );
+    let intent = peer_bag(&out)["operator-intent"].clone();
+    assert!(
+        intent.contains(&name("source", "kafka-a")) && intent.contains("stopped"),
+        "{intent}"
+    );
+    assert!(!intent.contains(&name("heartbeat", "kafka-a")), "{intent}");
+
+    // The next hook keeps them stopped (writes nothing); a second failover is a no-op report.
+    let after = run_at(out, &hook("update-status", None), &bed.connect, T0 + 60);
+    assert_eq!(writes(&bed), Vec::<String>::new());
+    let again = act(
+        after.clone(),
+        "failover",
+        json!({"dry-run": false}),
+        &bed,
+        T0 + 61,
+    );
+    assert!(
+        output(&again).contains("already failed over"),
+        "{}",
+        output(&again)
+    );
+    assert_eq!(writes(&bed), Vec::<String>::new());
+    let resumed = run_action(after, "resume", json!({}), &bed.connect, T0 + 62);
+    assert_eq!(resumed.action_failed, None);
+    let w = writes(&bed);
+    assert!(
+        w.contains(&format!("RESUME {}", name("source", "kafka-a"))),
+        "{w:?}"
+    );
+}
+
+/// When the target never catches up the action fails at its timeout naming what is missing
+/// and stops nothing; with force=true it stops anyway and says it was forced.
+#[test]
+fn failover_timeout_stops_nothing_unless_forced() {
+    let (state, bed) = failover_bed();
+    writes(&bed);
+    let out = act(
+        state.clone(),
+        "failover",
+        json!({"dry-run": false, "timeout": 10}),
+        &bed,
+        T0,
+    );
+    let failed = out.action_failed.clone().unwrap_or_default();
+    assert!(
+        failed.contains("nothing stopped: after 10 s the target still lacks"),
+        "{failed}"
+    );
+    assert!(failed.contains("3 records not replicated yet"), "{failed}");
+    assert_eq!(writes(&bed), Vec::<String>::new());
+    let forced = act(
+        state,
+        "failover",
+        json!({"dry-run": false, "timeout": 4, "force": true}),
+        &bed,
+        T0,
+    );
+    assert_eq!(forced.action_failed, None);
+    assert!(
+        output(&forced).contains("forced after 4 s"),
+        "{}",
+        output(&forced)
+    );
+    assert_eq!(writes(&bed).len(), 2);
+}
+
+/// Producers still writing to the source: the failover waits and then fails saying so.
+#[test]
+fn failover_refuses_while_the_source_is_written() {
+    let (state, bed) = failover_bed();
+    catch_up(&bed);
+    writes(&bed);
+    let a = bed.a.clone();
+    let wait = FakeWait::new(move |_| a.produce(&Tp::new("orders.eu", 1), 1));
+    let out = act_waiting(
+        state,
+        "failover",
+        json!({"dry-run": false, "timeout": 8}),
+        &bed,
+        T0,
+        &wait,
+    );
+    let failed = out.action_failed.unwrap_or_default();
+    assert!(failed.contains("still being written"), "{failed}");
+    assert_eq!(writes(&bed), Vec::<String>::new());
+}
+
+/// Stopping connectors is the leader's job; a follower may only look (dry run).
+#[test]
+fn failover_for_real_is_leader_only() {
+    let (mut state, bed) = failover_bed();
+    state.leader = false;
+    let out = act(
+        state.clone(),
+        "failover",
+        json!({"dry-run": false}),
+        &bed,
+        T0,
+    );
+    assert!(out
+        .action_failed
+        .unwrap_or_default()
+        .contains("leader only"));
+    let dry = act(state, "failover", json!({}), &bed, T0);
+    assert_eq!(dry.action_failed, None);
+}
+
+/// A connector that does not run cannot deliver the last records: refused unless forced.
+#[test]
+fn failover_refuses_a_failed_connector() {
+    let (state, bed) = failover_bed();
+    catch_up(&bed);
+    bed.connect
+        .0
+        .borrow_mut()
+        .actual
+        .connectors
+        .get_mut(&name("source", "kafka-a"))
+        .unwrap()
+        .state = Some("FAILED".into());
+    writes(&bed);
+    let out = act(state, "failover", json!({"dry-run": false}), &bed, T0);
+    let failed = out.action_failed.unwrap_or_default();
+    assert!(
+        failed.contains("not every connector runs") && failed.contains("FAILED"),
+        "{failed}"
+    );
+    assert_eq!(writes(&bed), Vec::<String>::new());
 }

@@ -25,6 +25,7 @@ pub fn run(
     tools: &dyn HookTools,
     connect: ConnectFactory,
     kafka: crate::kafka::KafkaFactory,
+    wait: &dyn super::clock::Wait,
 ) -> Result<(), CharmError> {
     let params = tools.action_get()?;
     let change = |c| change(c, snapshot, tools, connect, &params);
@@ -39,6 +40,16 @@ pub fn run(
         ActionName::FailoverCheck => {
             super::dr_actions::failover_check(snapshot, tools, connect, kafka, &params)
         }
+        ActionName::Failover => super::failover::failover(
+            snapshot,
+            tools,
+            &super::failover::Edges {
+                connect,
+                kafka,
+                wait,
+            },
+            &params,
+        ),
         ActionName::Unknown(other) => {
             tools.action_fail(&format!(
                 "unknown action {other:?}: actions.yaml and the charm disagree"
@@ -187,19 +198,31 @@ fn change(
         Err(m) => return fail(m),
     };
     let (intent_state, pass) = change_request(c, s, &targets, params);
-    let mut snap = s.clone();
-    if let Some(p) = snap.peer.as_mut() {
-        p.state = intent_state.clone();
-    }
-    let outcome = run_pass(&snap, connect, &pass);
-    // The intent is saved even when Connect could not be reached: the next hook applies it.
-    finish(s, tools, &outcome, Some(&intent_state))?;
+    let outcome = pass_with_intent(s, tools, connect, &intent_state, &pass)?;
     let report = change_report(c, s, &targets, &intent_state, params, &outcome);
     result(tools, scrub(s, &report))?;
     match change_problem(c, &outcome) {
         Some(m) => fail(m),
         None => Ok(()),
     }
+}
+
+/// Runs `pass` with the operator's new intent and saves it (leader). The intent is saved even
+/// when Connect could not be reached: the next hook applies it.
+pub(super) fn pass_with_intent(
+    s: &Snapshot,
+    tools: &dyn HookTools,
+    connect: ConnectFactory,
+    intent_state: &PeerState,
+    pass: &Pass,
+) -> Result<Outcome, CharmError> {
+    let mut snap = s.clone();
+    if let Some(p) = snap.peer.as_mut() {
+        p.state = intent_state.clone();
+    }
+    let outcome = run_pass(&snap, connect, pass);
+    finish(s, tools, &outcome, Some(intent_state))?;
+    Ok(outcome)
 }
 
 /// The connectors `c` applies to, or why it cannot run here and now.

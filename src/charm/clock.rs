@@ -65,6 +65,38 @@ pub fn age(secs: u64) -> String {
     }
 }
 
+/// Waiting, injected for the one action that polls (`failover`): tests move time and the
+/// world between polls instead of sleeping.
+pub trait Wait {
+    /// Time since this waiter was made.
+    fn elapsed(&self) -> std::time::Duration;
+    fn sleep(&self, d: std::time::Duration);
+}
+
+/// The real clock.
+pub struct RealWait(std::time::Instant);
+
+impl RealWait {
+    pub fn new() -> RealWait {
+        RealWait(std::time::Instant::now())
+    }
+}
+
+impl Default for RealWait {
+    fn default() -> Self {
+        RealWait::new()
+    }
+}
+
+impl Wait for RealWait {
+    fn elapsed(&self) -> std::time::Duration {
+        self.0.elapsed()
+    }
+    fn sleep(&self, d: std::time::Duration) {
+        std::thread::sleep(d);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,8 @@
 use super::actions::{result, scrub};
 use super::gate::{self, Ready};
 use super::{CharmError, ConnectApi, ConnectFactory, Snapshot};
-use crate::dr::records::{checkpoint, heartbeat};
+use crate::dr::failover::{self, Syncs};
+use crate::dr::records::{checkpoint, heartbeat, offset_sync};
 use crate::dr::{
     self, ConnectorRun, GroupRow, HeartbeatAge, Naming, PartitionLag, Reason, TopicLag,
 };
@@ -26,17 +27,35 @@ use std::fmt::Write as _;
 const CHECKPOINT_RECORDS: usize = 5000;
 /// Records of a heartbeats topic read (the newest is what counts).
 const HEARTBEAT_RECORDS: usize = 20;
+/// Records of the offset-syncs topic read at most (compacted: the newest per partition, and
+/// the recent ones not compacted yet).
+const SYNC_RECORDS: usize = 5000;
 
 /// What one source → target pair looks like now.
-struct View {
-    source: String,
-    target: String,
-    connectors: Vec<ConnectorRun>,
-    partitions: Vec<PartitionLag>,
-    topics: Vec<TopicLag>,
-    heartbeat: HeartbeatAge,
-    checkpoint_age: Option<u64>,
-    groups: Vec<GroupRow>,
+pub(super) struct View {
+    pub(super) source: String,
+    pub(super) target: String,
+    pub(super) connectors: Vec<ConnectorRun>,
+    pub(super) partitions: Vec<PartitionLag>,
+    pub(super) topics: Vec<TopicLag>,
+    pub(super) heartbeat: HeartbeatAge,
+    pub(super) checkpoint_age: Option<u64>,
+    pub(super) groups: Vec<GroupRow>,
+    /// MirrorMaker's offset syncs read from the target, per source partition.
+    pub(super) syncs: Syncs,
+    /// Groups with members on the target (MirrorMaker commits only for empty groups).
+    pub(super) active_on_target: Vec<String>,
+    /// Groups with members on the source (their commits still move).
+    pub(super) active_on_source: Vec<String>,
+}
+
+/// Consumer group states with members (ListGroups).
+fn active(groups: &crate::kafka::Groups, of: &BTreeMap<String, BTreeMap<Tp, i64>>) -> Vec<String> {
+    groups
+        .iter()
+        .filter(|(g, st)| of.contains_key(*g) && !matches!(st.as_str(), "Empty" | "Dead" | ""))
+        .map(|(g, _)| g.clone())
+        .collect()
 }
 
 pub(super) fn lag(
@@ -102,7 +121,7 @@ fn json_wanted(params: &Map<String, Value>) -> bool {
 }
 
 /// Every pair's facts, or why they cannot be read (names the system and the cause).
-fn gather(
+pub(super) fn gather(
     s: &Snapshot,
     connect: ConnectFactory,
     kafka: KafkaFactory,
@@ -208,35 +227,11 @@ fn view(
     let partitions = dr::lag(&positions, &ends);
     let topics = dr::totals(&partitions);
 
-    let mut source_committed = BTreeMap::new();
-    let mut target_committed = BTreeMap::new();
-    for group in source.groups().map_err(kafka_err)?.into_keys() {
-        let c = source.committed(&group).map_err(kafka_err)?;
-        if c.keys().any(|tp| positions.contains_key(tp)) {
-            target_committed.insert(group.clone(), target.committed(&group).map_err(kafka_err)?);
-            source_committed.insert(group, c);
-        }
-    }
     let now_ms = i64::try_from(s.now)
         .unwrap_or(i64::MAX)
         .saturating_mul(1000);
     let age = |ts: i64| u64::try_from(now_ms.saturating_sub(ts).max(0) / 1000).unwrap_or(0);
-    let cp_records = target
-        .tail(&Tp::new(naming.checkpoints_topic(), 0), CHECKPOINT_RECORDS)
-        .map_err(kafka_err)?;
-    let checkpoint_age = cp_records.iter().map(|r| r.timestamp_ms).max().map(age);
-    let checkpoints = dr::latest_checkpoints(
-        cp_records
-            .iter()
-            .filter_map(|r| checkpoint(&r.key, &r.value)),
-    );
-    let groups = dr::group_rows(
-        &naming,
-        &source_committed,
-        &checkpoints,
-        &target_committed,
-        &positions,
-    );
+    let g = group_facts(&naming, &positions, source, target, &age)?;
     let heartbeat = heartbeat_age(config.heartbeats, &naming, &src.alias, target, &age)?;
     Ok(View {
         source: src.alias.clone(),
@@ -245,8 +240,73 @@ fn view(
         partitions,
         topics,
         heartbeat,
-        checkpoint_age,
-        groups,
+        checkpoint_age: g.checkpoint_age,
+        groups: g.rows,
+        syncs: g.syncs,
+        active_on_target: g.active_on_target,
+        active_on_source: g.active_on_source,
+    })
+}
+
+/// The consumer-group side of a pair: commits on both clusters, checkpoints and offset syncs.
+struct GroupFacts {
+    rows: Vec<GroupRow>,
+    checkpoint_age: Option<u64>,
+    syncs: Syncs,
+    active_on_target: Vec<String>,
+    active_on_source: Vec<String>,
+}
+
+fn group_facts(
+    naming: &Naming,
+    positions: &BTreeMap<Tp, i64>,
+    source: &dyn KafkaApi,
+    target: &dyn KafkaApi,
+    age: &dyn Fn(i64) -> u64,
+) -> Result<GroupFacts, String> {
+    let kafka_err = |e: crate::kafka::KafkaFailure| e.to_string();
+    let mut source_committed = BTreeMap::new();
+    let mut target_committed = BTreeMap::new();
+    let source_groups = source.groups().map_err(kafka_err)?;
+    for group in source_groups.keys() {
+        let c = source.committed(group).map_err(kafka_err)?;
+        if c.keys().any(|tp| positions.contains_key(tp)) {
+            target_committed.insert(group.clone(), target.committed(group).map_err(kafka_err)?);
+            source_committed.insert(group.clone(), c);
+        }
+    }
+    let cp_records = target
+        .tail(&Tp::new(naming.checkpoints_topic(), 0), CHECKPOINT_RECORDS)
+        .map_err(kafka_err)?;
+    let checkpoints = dr::latest_checkpoints(
+        cp_records
+            .iter()
+            .filter_map(|r| checkpoint(&r.key, &r.value)),
+    );
+    let sync_records = target
+        .tail(&Tp::new(naming.offset_syncs_topic(), 0), SYNC_RECORDS)
+        .map_err(kafka_err)?;
+    let target_groups = if source_committed.is_empty() {
+        Default::default()
+    } else {
+        target.groups().map_err(kafka_err)?
+    };
+    Ok(GroupFacts {
+        rows: dr::group_rows(
+            naming,
+            &source_committed,
+            &checkpoints,
+            &target_committed,
+            positions,
+        ),
+        checkpoint_age: cp_records.iter().map(|r| r.timestamp_ms).max().map(age),
+        syncs: failover::syncs(
+            sync_records
+                .iter()
+                .filter_map(|r| offset_sync(&r.key, &r.value)),
+        ),
+        active_on_target: active(&target_groups, &source_committed),
+        active_on_source: active(&source_groups, &source_committed),
     })
 }
 

@@ -14,6 +14,7 @@ pub mod connect_adapter;
 pub mod connect_api;
 pub mod decide;
 mod dr_actions;
+mod failover;
 mod gate;
 pub mod heal;
 pub mod ledger;
@@ -170,10 +171,22 @@ pub fn run_with_kafka(
     kafka: crate::kafka::KafkaFactory,
     now: u64,
 ) -> Result<(), CharmError> {
+    run_with_wait(event, tools, connect, kafka, &clock::RealWait::new(), now)
+}
+
+/// [`run_with_kafka`] with the waiter the `failover` action polls with (tests move time).
+pub fn run_with_wait(
+    event: &Event,
+    tools: &dyn HookTools,
+    connect: ConnectFactory,
+    kafka: crate::kafka::KafkaFactory,
+    wait: &dyn clock::Wait,
+    now: u64,
+) -> Result<(), CharmError> {
     tracing::debug!(unit = %event.unit, "running {}", event.name());
     let mut snapshot = observe(event, tools, now)?;
     match &event.kind {
-        EventKind::Action(name) => actions::run(name, &snapshot, tools, connect, kafka),
+        EventKind::Action(name) => actions::run(name, &snapshot, tools, connect, kafka, wait),
         _ => {
             let tick = matches!(event.kind, EventKind::UpdateStatus);
             publish::publish(tools, &snapshot, tick)?;

@@ -10,6 +10,7 @@
 //!   target it resumes from (`downstream`); it is emitted only when that moves, so its age
 //!   says nothing — it is current when `upstream` equals what the group has committed now.
 
+pub mod failover;
 pub mod records;
 #[cfg(test)]
 mod tests;
@@ -42,6 +43,11 @@ impl Naming {
     pub fn checkpoints_topic(&self) -> String {
         let s = &self.separator;
         format!("{}{s}checkpoints{s}internal", self.source)
+    }
+    /// `mm2-offset-syncs.<src>.internal` (offset-syncs.topic.location=target, as rendered).
+    pub fn offset_syncs_topic(&self) -> String {
+        let s = &self.separator;
+        format!("mm2-offset-syncs{s}{}{s}internal", self.source)
     }
     /// The source's `heartbeats` as replicated onto the target (also under the identity
     /// policy, which keeps the prefix for heartbeats).

@@ -93,11 +93,12 @@ pub enum ActionName {
     Restart,
     Lag,
     FailoverCheck,
+    Failover,
     Unknown(String),
 }
 
 impl ActionName {
-    pub const KNOWN: [ActionName; 8] = [
+    pub const KNOWN: [ActionName; 9] = [
         ActionName::Status,
         ActionName::Plan,
         ActionName::Pause,
@@ -106,6 +107,7 @@ impl ActionName {
         ActionName::Restart,
         ActionName::Lag,
         ActionName::FailoverCheck,
+        ActionName::Failover,
     ];
 
     pub fn parse(name: &str) -> ActionName {
@@ -125,6 +127,7 @@ impl ActionName {
             ActionName::Restart => "restart",
             ActionName::Lag => "lag",
             ActionName::FailoverCheck => "failover-check",
+            ActionName::Failover => "failover",
             ActionName::Unknown(name) => name,
         }
     }
