@@ -109,23 +109,29 @@ fn dr_lag_and_failover_check() {
         }
     });
 
-    // A group committed on kafka-a: failover-check shows what it resumes from on kafka-b.
-    a.commit_offsets("dr-group", &[("orders.eu", 0, 4)])
-        .unwrap();
-    let row = wait_for("dr-group translated", LIMIT, || {
+    // A group committed on kafka-a (partition 0 mid-way, 1 at the start, 2 at its end):
+    // failover-check shows what it resumes from on kafka-b.
+    let ends = source_ends(sim, "orders.eu");
+    let commits = [(0, 4), (1, 0), (2, ends[&2])];
+    let spec: Vec<(&str, i32, i64)> = commits.iter().map(|(p, o)| ("orders.eu", *p, *o)).collect();
+    a.commit_offsets("dr-group", &spec).unwrap();
+    let (rows, ready) = wait_for("dr-group translated", LIMIT, || {
         let (r, _) = action(sim, &["failover-check", "format=json"]);
         let v: Value = serde_json::from_str(&r["result"]).map_err(|e| e.to_string())?;
-        let groups = v["sources"][0]["groups"]
+        let rows: Vec<Value> = v["sources"][0]["groups"]
             .as_array()
             .cloned()
-            .unwrap_or_default();
-        groups
+            .unwrap_or_default()
             .into_iter()
-            .find(|g| g["group"] == "dr-group" && g["status"] == "translated")
-            .map(|g| (g, r["ready"].clone()))
-            .ok_or_else(|| v.to_string())
+            .filter(|g| g["group"] == "dr-group" && g["status"] == "translated")
+            .collect();
+        if rows.len() == 3 {
+            Ok((rows, r["ready"].clone()))
+        } else {
+            Err(v.to_string())
+        }
     });
-    let (g, ready) = row;
+    let g = &rows[0];
     assert_eq!(g["target_topic"], "kafka-a.orders.eu");
     assert_eq!(g["committed"], 4);
     let resume = g["resume"].as_i64().expect("a resume offset");
@@ -138,5 +144,171 @@ fn dr_lag_and_failover_check() {
         "FIGURE: failover-check (table) on the bed took {took:?}\n{}",
         check["result"]
     );
+    failover_steps(bed, sim, &commits);
     stage.passed();
+}
+
+/// The source's end offset per partition of `topic`, as `lag` reads it.
+fn source_ends(sim: &Sim, topic: &str) -> BTreeMap<i32, i64> {
+    let (r, _) = action(sim, &["lag", "format=json"]);
+    let v: Value = serde_json::from_str(&r["result"]).expect("lag json");
+    v["sources"][0]["partitions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["topic"] == topic)
+        .map(|p| {
+            (
+                p["partition"].as_i64().unwrap() as i32,
+                p["end"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Our connectors' states on Connect by kind (`source`, `checkpoint`, `heartbeat`).
+fn states(bed: &kafka_bed::Bed) -> BTreeMap<String, String> {
+    let v: Value = common::e2e::connect_get(bed, "/connectors?expand=status");
+    let mut out = BTreeMap::new();
+    for (name, c) in v.as_object().into_iter().flatten() {
+        let kind = name.split('_').nth(1).unwrap_or_default().to_string();
+        out.insert(
+            kind,
+            c["status"]["connector"]["state"]
+                .as_str()
+                .unwrap_or("")
+                .to_string(),
+        );
+    }
+    out
+}
+
+/// `failover`: the dry run changes nothing; the real one waits for the final sync, stops
+/// source and checkpoint (heartbeat runs on), keeps them stopped across a hook; a consumer of
+/// dr-group on kafka-b resumes exactly at the reported offsets and reads every record at or
+/// after its commit and exactly the reported number before it; `resume` replicates again.
+fn failover_steps(bed: &kafka_bed::Bed, sim: &Sim, commits: &[(i32, i64)]) {
+    let a = bed.kafka("kafka-a").unwrap();
+    let b = bed.kafka("kafka-b").unwrap();
+    let (dry, took) = action(sim, &["failover"]);
+    assert_eq!(dry["stopped"], "false");
+    assert!(
+        dry["result"].contains("dry run: nothing changed"),
+        "{}",
+        dry["result"]
+    );
+    eprintln!(
+        "FIGURE: failover (dry run) took {took:?}\n{}",
+        dry["result"]
+    );
+    assert_eq!(states(bed)["source"], "RUNNING");
+
+    // The last records before producers stop: the failover must wait for them.
+    a.produce("orders.eu", &sample_records(9, "last-words"))
+        .unwrap();
+    let (done, took) = action(
+        sim,
+        &["failover", "dry-run=false", "timeout=180", "format=json"],
+    );
+    let v: Value = serde_json::from_str(&done["result"]).expect("failover json");
+    assert_eq!(v["stopped"], true, "{v}");
+    assert_eq!(v["pending"], serde_json::json!([]), "{v}");
+    eprintln!("FIGURE: failover (dry-run=false) took {took:?}, waited {} s for the final sync and checkpoints", v["waited_s"]);
+    let st = states(bed);
+    assert_eq!(
+        (
+            st["source"].as_str(),
+            st["checkpoint"].as_str(),
+            st["heartbeat"].as_str()
+        ),
+        ("STOPPED", "STOPPED", "RUNNING"),
+        "{st:?}"
+    );
+    tick(sim);
+    assert_eq!(
+        states(bed)["source"],
+        "STOPPED",
+        "a hook must keep the failover's stop"
+    );
+
+    let rows: Vec<Value> = v["sources"][0]["groups"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|g| g["group"] == "dr-group")
+        .collect();
+    assert_eq!(rows.len(), commits.len(), "{v}");
+    let ends = source_ends(sim, "orders.eu");
+    let source = read_all(&a, "dr-audit-a", "orders.eu", &ends);
+    // No bound named: each partition is read to its end on kafka-b.
+    let read = b
+        .consume_group("dr-group", "kafka-a.orders.eu", &BTreeMap::new(), LIMIT)
+        .expect("dr-group on kafka-b");
+    assert!(read.complete, "dr-group read kafka-b to the end");
+    for r in &rows {
+        let p = r["partition"].as_i64().unwrap() as i32;
+        let (resume, committed, re_read) = (
+            r["resume"].as_i64().unwrap(),
+            r["committed"].as_i64().unwrap(),
+            r["re_read"].as_i64().unwrap(),
+        );
+        assert_eq!(
+            read.start.get(&p),
+            Some(&resume),
+            "dr-group on kafka-b resumes at the reported offset: {r}"
+        );
+        let got: Vec<&kafka_bed::tool::Record> = read
+            .records
+            .iter()
+            .filter(|(_, x)| x.partition == Some(p))
+            .map(|(_, x)| x)
+            .collect();
+        let want: Vec<&kafka_bed::tool::Record> = source[&p]
+            .iter()
+            .skip(usize::try_from(committed - re_read).unwrap())
+            .collect();
+        assert_eq!(got.len(), want.len(), "partition {p}: {r}");
+        assert!(
+            got.iter()
+                .zip(&want)
+                .all(|(g, w)| g.key == w.key && g.value == w.value),
+            "partition {p}: records differ from kafka-a's from offset {}",
+            committed - re_read
+        );
+        eprintln!("FIGURE: failover partition {p}: committed {committed} on kafka-a, resumed at {resume} on kafka-b, {re_read} records re-read (exact: {}), {} read, none lost", r["exact"], got.len());
+    }
+
+    sim.run(&["run", LEADER, "resume"]);
+    a.produce("orders.eu", &sample_records(6, "after-resume"))
+        .unwrap();
+    let zero = BTreeMap::from([(0, 0), (1, 0), (2, 0)]);
+    wait_for("replicating again after resume", LIMIT, || {
+        let l = lag_of(sim, "orders.eu");
+        let st = states(bed);
+        if l == zero && st["source"] == "RUNNING" && st["checkpoint"] == "RUNNING" {
+            Ok(())
+        } else {
+            Err(format!("{l:?} {st:?}"))
+        }
+    });
+}
+
+/// Every record of `topic` on `k` with its offset, per partition (through a group committed
+/// at 0 everywhere).
+fn read_all(
+    k: &kafka_bed::tool::ClusterClient,
+    group: &str,
+    topic: &str,
+    ends: &BTreeMap<i32, i64>,
+) -> BTreeMap<i32, Vec<kafka_bed::tool::Record>> {
+    let zero: Vec<(&str, i32, i64)> = ends.keys().map(|p| (topic, *p, 0)).collect();
+    k.commit_offsets(group, &zero).unwrap();
+    let read = k.consume_group(group, topic, ends, LIMIT).unwrap();
+    assert!(read.complete, "read {topic} to its end");
+    let mut out: BTreeMap<i32, Vec<kafka_bed::tool::Record>> = BTreeMap::new();
+    for (_, r) in read.records {
+        out.entry(r.partition.unwrap()).or_default().push(r);
+    }
+    out
 }
