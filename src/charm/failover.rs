@@ -412,7 +412,7 @@ fn rows_table(rows: &[ResumeRow]) -> String {
         "committed",
         "target partition",
         "resume at",
-        "committed",
+        "tgt commit",
         "re-read"
     );
     for r in rows {
