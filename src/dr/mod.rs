@@ -11,6 +11,7 @@
 //!   says nothing — it is current when `upstream` equals what the group has committed now.
 
 pub mod failover;
+pub mod loops;
 pub mod records;
 #[cfg(test)]
 mod tests;

@@ -322,6 +322,53 @@ impl Parser {
     }
 }
 
+/// A list option as MirrorMaker applies it (`DefaultTopicFilter`/`DefaultGroupFilter`): the
+/// entries joined with `|` into one pattern that must match the *whole* name (Java's
+/// `matches()`), so `^(?:a|b)$` here. No entries match nothing (MirrorMaker's blank list).
+/// Meant for entries [`check_list`] accepted: on that subset the `regex` crate and
+/// `java.util.regex` agree for Kafka names (ASCII letters, digits, `.`, `_`, `-`).
+#[derive(Debug, Clone)]
+pub struct Matcher(Option<regex::Regex>);
+
+impl Matcher {
+    /// Whether `name` is matched as a whole.
+    pub fn matches(&self, name: &str) -> bool {
+        self.0.as_ref().is_some_and(|r| r.is_match(name))
+    }
+}
+
+/// A list's entries could not be compiled (e.g. a repetition too large for the regex engine).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("regex '{pattern}' cannot be used here: {why}")]
+pub struct MatcherError {
+    pub pattern: String,
+    pub why: String,
+}
+
+/// The [`Matcher`] of a list's entries (as [`check_list`] returns them).
+pub fn matcher<S: AsRef<str>>(entries: &[S]) -> Result<Matcher, MatcherError> {
+    if entries.is_empty() {
+        return Ok(Matcher(None));
+    }
+    let joined = entries
+        .iter()
+        .map(AsRef::as_ref)
+        .collect::<Vec<_>>()
+        .join("|");
+    regex::Regex::new(&format!("^(?:{joined})$"))
+        .map(|r| Matcher(Some(r)))
+        .map_err(|e| MatcherError {
+            pattern: joined,
+            why: e
+                .to_string()
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -422,5 +469,44 @@ mod tests {
         );
         let e = check_list("topics", "a,,b", false).unwrap_err().to_string();
         assert!(e.contains("empty entry"), "{e}");
+    }
+
+    // proves the matcher has Java's `matches()` semantics on MirrorMaker's joined list: the
+    // whole name must match (no substring hits), any entry may match, the default excludes
+    // catch internal topics, escapes the checker accepts compile, and no entries match nothing
+    #[test]
+    fn matcher_matches_whole_names() {
+        let m = matcher(&["orders\\..*", "pay[0-9]+"]).unwrap();
+        for (name, want) in [
+            ("orders.eu", true),
+            ("orders", false),
+            ("xorders.eu", false),
+            ("pay12", true),
+            ("pay12x", false),
+            ("a.pay1", false),
+        ] {
+            assert_eq!(m.matches(name), want, "{name}");
+        }
+        let ex = check_list(
+            "topics-exclude",
+            crate::mirror::config::defaults::TOPICS_EXCLUDE,
+            true,
+        )
+        .unwrap();
+        let ex = matcher(&ex).unwrap();
+        for (name, want) in [
+            ("mm2-offset-syncs.kafka-b.internal", true),
+            ("connect-offsets-internal", true),
+            ("orders.replica", true),
+            ("__consumer_offsets", true),
+            ("orders", false),
+        ] {
+            assert_eq!(ex.matches(name), want, "{name}");
+        }
+        let escapes = matcher(&["a\\/b\\-c", "\\d\\w\\s?"]).unwrap();
+        assert!(escapes.matches("a/b-c") && escapes.matches("1x"));
+        let none: [&str; 0] = [];
+        assert!(!matcher(&none).unwrap().matches(""));
+        assert!(!matcher(&none).unwrap().matches("orders"));
     }
 }
