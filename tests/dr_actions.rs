@@ -440,3 +440,40 @@ fn failover_refuses_a_failed_connector() {
     );
     assert_eq!(writes(&bed), Vec::<String>::new());
 }
+
+/// Groups MirrorMaker does not translate (`groups-exclude`, by default console consumers
+/// among others) are not listed and never make `failover-check` unready; excluding a group by
+/// option takes it out too.
+#[test]
+fn excluded_groups_are_left_out() {
+    let (state, bed) = bed();
+    bed.a.commit(
+        "console-consumer-4711",
+        "Empty",
+        &[(Tp::new("orders.eu", 0), 2)],
+    );
+    let out = act(
+        state.clone(),
+        "failover-check",
+        json!({"format": "json"}),
+        &bed,
+        T0,
+    );
+    let v: Value = serde_json::from_str(&output(&out)).unwrap();
+    assert_eq!(v["ready"], true, "{v}");
+    let groups: Vec<&str> = v["sources"][0]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["group"].as_str().unwrap())
+        .collect();
+    assert_eq!(groups, ["g1"]);
+
+    let mut state = state;
+    state
+        .config
+        .insert("groups-exclude".into(), json!("g1, console-consumer-.*"));
+    let out = act(state, "lag", json!({"format": "json"}), &bed, T0);
+    let v: Value = serde_json::from_str(&output(&out)).unwrap();
+    assert_eq!(v["sources"][0]["groups"], json!([]), "{v}");
+}

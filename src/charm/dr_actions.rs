@@ -18,6 +18,7 @@ use crate::dr::{
 };
 use crate::juju::HookTools;
 use crate::kafka::{KafkaApi, KafkaFactory, OffsetAt, Tp};
+use crate::mirror::javaregex::{matcher, Matcher};
 use crate::mirror::{Cluster, ConnectorKind, Heartbeats, MirrorConfig};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -231,7 +232,8 @@ fn view(
         .unwrap_or(i64::MAX)
         .saturating_mul(1000);
     let age = |ts: i64| u64::try_from(now_ms.saturating_sub(ts).max(0) / 1000).unwrap_or(0);
-    let g = group_facts(&naming, &positions, source, target, &age)?;
+    let replicated = group_filter(config)?;
+    let g = group_facts(&naming, &positions, &replicated, source, target, &age)?;
     let heartbeat = heartbeat_age(config.heartbeats, &naming, &src.alias, target, &age)?;
     Ok(View {
         source: src.alias.clone(),
@@ -248,6 +250,21 @@ fn view(
     })
 }
 
+/// The groups MirrorMaker translates (`DefaultGroupFilter`): matched by `groups` and not by
+/// `groups-exclude`, each list one Java regex matched against the whole name.
+fn group_filter(config: &MirrorConfig) -> Result<impl Fn(&str) -> bool, String> {
+    let list = |raw: &str| -> Result<Matcher, String> {
+        let entries: Vec<&str> = raw
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .collect();
+        matcher(&entries).map_err(|e| e.to_string())
+    };
+    let (include, exclude) = (list(&config.groups)?, list(&config.groups_exclude)?);
+    Ok(move |g: &str| include.matches(g) && !exclude.matches(g))
+}
+
 /// The consumer-group side of a pair: commits on both clusters, checkpoints and offset syncs.
 struct GroupFacts {
     rows: Vec<GroupRow>,
@@ -260,6 +277,7 @@ struct GroupFacts {
 fn group_facts(
     naming: &Naming,
     positions: &BTreeMap<Tp, i64>,
+    replicated: &dyn Fn(&str) -> bool,
     source: &dyn KafkaApi,
     target: &dyn KafkaApi,
     age: &dyn Fn(i64) -> u64,
@@ -268,7 +286,7 @@ fn group_facts(
     let mut source_committed = BTreeMap::new();
     let mut target_committed = BTreeMap::new();
     let source_groups = source.groups().map_err(kafka_err)?;
-    for group in source_groups.keys() {
+    for group in source_groups.keys().filter(|g| replicated(g)) {
         let c = source.committed(group).map_err(kafka_err)?;
         if c.keys().any(|tp| positions.contains_key(tp)) {
             target_committed.insert(group.clone(), target.committed(group).map_err(kafka_err)?);
