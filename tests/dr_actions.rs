@@ -477,3 +477,22 @@ fn excluded_groups_are_left_out() {
     let v: Value = serde_json::from_str(&output(&out)).unwrap();
     assert_eq!(v["sources"][0]["groups"], json!([]), "{v}");
 }
+
+/// A transaction's commit marker takes an offset but holds no record: MirrorMaker never
+/// replicates it, so it is not a record behind (else a transactional topic would never reach
+/// lag 0 and a failover would wait forever). A real record after it still counts.
+#[test]
+fn transaction_markers_are_not_records_behind() {
+    let (state, bed) = bed();
+    let p1 = Tp::new("orders.eu", 1);
+    bed.a.marker(&p1);
+    let behind = |bed: &Bed| -> i64 {
+        let out = act(state.clone(), "lag", json!({"format": "json"}), bed, T0);
+        let v: Value = serde_json::from_str(&output(&out)).unwrap();
+        v["sources"][0]["partitions"][1]["behind"].as_i64().unwrap()
+    };
+    assert_eq!(behind(&bed), 0);
+    bed.a.produce(&p1, 2);
+    bed.a.marker(&p1);
+    assert_eq!(behind(&bed), 2);
+}

@@ -225,7 +225,7 @@ fn view(
     let tps: Vec<Tp> = positions.keys().cloned().collect();
     let kafka_err = |e: crate::kafka::KafkaFailure| e.to_string();
     let ends = source.offsets(&tps, OffsetAt::Latest).map_err(kafka_err)?;
-    let partitions = dr::lag(&positions, &ends);
+    let partitions = without_markers(source, dr::lag(&positions, &ends)).map_err(kafka_err)?;
     let topics = dr::totals(&partitions);
 
     let now_ms = i64::try_from(s.now)
@@ -248,6 +248,30 @@ fn view(
         active_on_target: g.active_on_target,
         active_on_source: g.active_on_source,
     })
+}
+
+/// Lags of at most this many offsets are checked record by record.
+const MARKER_CHECK: i64 = 16;
+
+/// Offsets that hold no record — the commit or abort marker a transaction leaves in each
+/// partition — are not records behind: MirrorMaker never sees them, so a transactional
+/// topic would otherwise look one behind forever (and a failover would wait for nothing).
+/// Small lags are counted by reading them (bounded: [`MARKER_CHECK`] offsets a partition).
+fn without_markers(
+    source: &dyn KafkaApi,
+    rows: Vec<PartitionLag>,
+) -> Result<Vec<PartitionLag>, crate::kafka::KafkaFailure> {
+    rows.into_iter()
+        .map(|mut r| {
+            if let (1..=MARKER_CHECK, Some(next)) = (r.behind, r.next) {
+                let tp = Tp::new(r.topic.clone(), r.partition);
+                let records = source.tail(&tp, usize::try_from(r.behind).unwrap_or(0))?;
+                let data = records.iter().filter(|x| x.offset >= next).count();
+                r.behind = i64::try_from(data).unwrap_or(r.behind);
+            }
+            Ok(r)
+        })
+        .collect()
 }
 
 /// The groups MirrorMaker translates (`DefaultGroupFilter`): matched by `groups` and not by

@@ -43,9 +43,16 @@ impl MemoryKafka {
 
     /// `n` records appended to a partition (values are the offsets as text).
     pub fn produce(&self, tp: &Tp, n: i64) {
+        for _ in 0..n {
+            let offset = self.0.borrow().partitions.get(tp).map_or(0, |p| p.end);
+            self.append(tp, 0, Vec::new(), offset.to_string().into_bytes());
+        }
+    }
+
+    /// A transaction marker at the end of `tp`: an offset that holds no record.
+    pub fn marker(&self, tp: &Tp) {
         let mut c = self.0.borrow_mut();
-        let p = c.partitions.entry(tp.clone()).or_default();
-        p.end += n;
+        c.partitions.entry(tp.clone()).or_default().end += 1;
     }
 
     /// A record with this key and value appended at the end of `tp`.

@@ -191,10 +191,20 @@ public class KafkaTool {
     p.put("acks", "all");
     p.put("enable.idempotence", "true");
     p.put("linger.ms", "5");
+    // --transactional-id: one committed transaction around all records (the partitions then
+    // end with a commit marker, an offset no consumer ever reads).
+    String txn = o.get("transactional-id", "");
+    if (!txn.isEmpty()) {
+      p.put("transactional.id", txn);
+    }
     String topic = o.get("topic");
     List<Future<RecordMetadata>> fs = new ArrayList<>();
     try (KafkaProducer<byte[], byte[]> prod = new KafkaProducer<>(p);
         BufferedReader r = Files.newBufferedReader(Path.of(o.get("input")))) {
+      if (!txn.isEmpty()) {
+        prod.initTransactions();
+        prod.beginTransaction();
+      }
       String line;
       while ((line = r.readLine()) != null) {
         if (line.isBlank()) {
@@ -210,6 +220,9 @@ public class KafkaTool {
           }
         }
         fs.add(prod.send(rec));
+      }
+      if (!txn.isEmpty()) {
+        prod.commitTransaction();
       }
       prod.flush();
       List<Integer> parts = new ArrayList<>(fs.size());

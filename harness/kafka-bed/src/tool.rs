@@ -336,6 +336,26 @@ impl ClusterClient {
 
     /// Produces `records` (acks=all, idempotent) and returns them with their partitions.
     pub fn produce(&self, topic: &str, records: &[Record]) -> Result<Vec<Record>> {
+        self.produce_with(topic, records, None)
+    }
+
+    /// [`Self::produce`] in one committed transaction (`transactional.id` = `txn`): each
+    /// partition written then ends with a commit marker, an offset that holds no record.
+    pub fn produce_transactional(
+        &self,
+        topic: &str,
+        records: &[Record],
+        txn: &str,
+    ) -> Result<Vec<Record>> {
+        self.produce_with(topic, records, Some(txn))
+    }
+
+    fn produce_with(
+        &self,
+        topic: &str,
+        records: &[Record],
+        txn: Option<&str>,
+    ) -> Result<Vec<Record>> {
         let input = self.tmp_file("produce", "jsonl")?;
         let mut text = String::new();
         for r in records {
@@ -348,13 +368,14 @@ impl ClusterClient {
             text.push('\n');
         }
         std::fs::write(&input, text)?;
-        let out = self.run(
-            "produce",
-            &[
-                ("topic", topic.into()),
-                ("input", input.display().to_string()),
-            ],
-        );
+        let mut args = vec![
+            ("topic", topic.to_string()),
+            ("input", input.display().to_string()),
+        ];
+        if let Some(t) = txn {
+            args.push(("transactional-id", t.to_string()));
+        }
+        let out = self.run("produce", &args);
         let _ = std::fs::remove_file(&input);
         let out = out?;
         let parts = out
