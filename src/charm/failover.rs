@@ -66,6 +66,8 @@ struct Done {
     /// The connectors stopped (or that a dry run would stop).
     stop: Vec<String>,
     stopped: bool,
+    /// Stopped by an earlier failover (nothing waited for, nothing changed now).
+    already: bool,
     waited: Duration,
     notes: Vec<String>,
 }
@@ -161,6 +163,7 @@ fn run(
             pending,
             stop,
             stopped: held,
+            already: held,
             waited: Duration::ZERO,
             notes,
         });
@@ -180,6 +183,7 @@ fn run(
         pending,
         stop,
         stopped: true,
+        already: false,
         waited,
         notes,
     })
@@ -366,11 +370,13 @@ fn report_table(s: &Snapshot, p: &Params, d: &Done) -> String {
         }
     } else if d.stopped {
         let _ = writeln!(t, "stopped (offsets kept): {}", d.stop.join(", "));
-        let _ = writeln!(
-            t,
-            "waited {:.1} s for the final offset sync and checkpoints",
-            d.waited.as_secs_f64()
-        );
+        if !d.already {
+            let _ = writeln!(
+                t,
+                "waited {:.1} s for the final offset sync and checkpoints",
+                d.waited.as_secs_f64()
+            );
+        }
         let _ = writeln!(t, "kept stopped until: juju run {}/leader resume", s.app);
     }
     for pend in &d.pending {

@@ -153,7 +153,7 @@ impl Pending {
 impl fmt::Display for Pending {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Pending::Behind { tp, behind } => write!(f, "{tp}: {behind} records not replicated yet"),
+            Pending::Behind { tp, behind } => write!(f, "{tp}: {behind} record{} not replicated yet", if *behind == 1 { "" } else { "s" }),
             Pending::Written { tp, from, to } => write!(f, "{tp}: still being written (end {from} -> {to}); stop producers on the source first"),
             Pending::NoFinalSync { tp, newest, last } => match newest {
                 Some(n) => write!(f, "{tp}: newest offset sync is for {n}, not yet for the last record {last}"),
