@@ -14,7 +14,7 @@ use super::Snapshot;
 use crate::dr::loops::{self, LoopBlock, Question};
 use crate::dr::records::{heartbeat, Heartbeat};
 use crate::juju::{Status, StatusKind};
-use crate::kafka::{KafkaApi, KafkaFactory, KafkaFailure, Tp};
+use crate::kafka::{KafkaApi, KafkaFactory, KafkaFailure, KafkaFailureKind, Tp};
 use crate::mirror::javaregex::{check_list, matcher, Matcher, MatcherError};
 use crate::mirror::{ConnectorId, ConnectorKind, MirrorConfig, MirrorError, ReplicationPolicy};
 use crate::plan::Actual;
@@ -75,8 +75,8 @@ pub(super) fn hold_loops(
     worst(held)
 }
 
+/// Blocked; the whole story is the detail, which goes to the debug log with the status.
 fn loop_status(block: &LoopBlock) -> Status {
-    tracing::warn!("{}", block.detail());
     Status::new(StatusKind::Blocked, block.message()).with_detail(block.detail())
 }
 
@@ -155,7 +155,9 @@ impl<'a> Reads<'a> {
                 .iter()
                 .chain(std::iter::once(&ready.target))
                 .find(|c| c.alias == alias)
-                .expect("the guard asks only about our clusters");
+                .ok_or_else(|| {
+                    KafkaFailure::new(KafkaFailureKind::Invalid, format!("{alias}: not related"))
+                })?;
             let client = (self.kafka)(cluster)?;
             self.clients.insert(alias.to_string(), client);
         }
