@@ -18,6 +18,7 @@ mod failover;
 mod gate;
 pub mod heal;
 pub mod ledger;
+mod loop_check;
 pub mod observe;
 pub mod peer;
 mod publish;
@@ -98,6 +99,14 @@ impl Outcome {
                 self.apply_error = Some(status);
             }
         }
+    }
+
+    /// Connect could not list the connectors: a hold that still shows what is desired.
+    fn unlisted(status: Status, ready: &gate::Ready) -> Outcome {
+        let mut o = Outcome::stop(status, HoldReason::ConnectUnavailable);
+        o.desired = ready.desired.clone();
+        o.pairs = ready.pairs.clone();
+        o
     }
 
     fn stop(status: Status, hold: HoldReason) -> Outcome {
@@ -191,7 +200,8 @@ pub fn run_with_wait(
             let tick = matches!(event.kind, EventKind::UpdateStatus);
             publish::publish(tools, &snapshot, tick)?;
             ledger::record(tools, &mut snapshot)?;
-            let outcome = run_pass(&snapshot, connect, &Pass::hook(snapshot.leader));
+            let pass = Pass::hook(snapshot.leader);
+            let outcome = run_pass_with(&snapshot, connect, Some(kafka), &pass);
             finish(&snapshot, tools, &outcome, None)
         }
     }
@@ -224,7 +234,19 @@ fn finish(
 /// `pass.write`) → re-read → status. The decisions are [`decide`]'s and the plan's, both pure;
 /// the only code that writes to Connect is [`apply`].
 pub fn run_pass(s: &Snapshot, connect: ConnectFactory, pass: &Pass) -> Outcome {
-    let ready = match gate(s) {
+    run_pass_with(s, connect, None, pass)
+}
+
+/// [`run_pass`] that may read Kafka: the loop guard ([`loop_check`]) needs it before it lets
+/// a source connector be created under `replication-policy=identity`. Without `kafka` such a
+/// source is held until a pass that has it (hooks do).
+pub fn run_pass_with(
+    s: &Snapshot,
+    connect: ConnectFactory,
+    kafka: Option<crate::kafka::KafkaFactory>,
+    pass: &Pass,
+) -> Outcome {
+    let mut ready = match gate(s) {
         Ok(r) => r,
         Err(Hold::Missing {
             endpoints,
@@ -243,21 +265,19 @@ pub fn run_pass(s: &Snapshot, connect: ConnectFactory, pass: &Pass) -> Outcome {
     // lets the client read Connect once in the steady state. Names under an earlier
     // connect-client relation id are ours too when the ledger holds that id.
     let stale = ledger::stale_owners(s);
-    let expected: Vec<&str> = ready.desired.iter().map(|d| d.name.as_str()).collect();
-    let ours = |n: &str| ready.owner.owns(n) || stale.iter().any(|o| o.owns(n));
+    // Owned: the loop guard may hold sources in `ready` between the two reads.
+    let expected: Vec<String> = ready.desired.iter().map(|d| d.name.clone()).collect();
+    let owner = ready.owner.clone();
+    let ours = |n: &str| owner.owns(n) || stale.iter().any(|o| o.owns(n));
     let read = || {
-        api.list_for(&expected, &ours)
-            .map(|a| redacted(a, &secrets))
+        let names: Vec<&str> = expected.iter().map(String::as_str).collect();
+        api.list_for(&names, &ours).map(|a| redacted(a, &secrets))
     };
     let mut actual = match read() {
         Ok(a) => a,
-        Err(e) => {
-            let mut o = Outcome::stop(unreachable(e), HoldReason::ConnectUnavailable);
-            o.desired = ready.desired.clone();
-            o.pairs = ready.pairs.clone();
-            return o;
-        }
+        Err(e) => return Outcome::unlisted(unreachable(e), &ready),
     };
+    let held_loops = loop_check::hold_loops(s, &mut ready, &actual, kafka);
     let decision = decide(&decide::Inputs {
         desired: &ready.desired,
         held: &ready.held,
@@ -299,6 +319,7 @@ pub fn run_pass(s: &Snapshot, connect: ConnectFactory, pass: &Pass) -> Outcome {
         .apply_error
         .clone()
         .unwrap_or_else(|| status_of(s, &ready, &decision, pass, &the_plan, &actual));
+    outcome.status = loop_check::merged(outcome.status, held_loops);
     outcome.plan = Some(the_plan);
     outcome.actual = Some(actual);
     outcome

@@ -137,13 +137,8 @@ pub struct Question<'a> {
     pub target: &'a str,
     /// [`upstreams`] of our source.
     pub upstreams_of_source: &'a BTreeMap<String, Upstream>,
-    /// The records of the target's own `heartbeats` topic: one keyed (target, source) means a
-    /// heartbeat connector for target → source runs, i.e. that replication is configured.
-    pub target_heartbeats: &'a [Heartbeat],
     /// [`replicated_topics`] of every source of ours (this one included), by alias.
     pub replicated: &'a BTreeMap<String, BTreeSet<String>>,
-    pub now_ms: i64,
-    pub max_age_s: u64,
 }
 
 /// Why a source is refused.
@@ -225,37 +220,24 @@ impl fmt::Display for LoopBlock {
     }
 }
 
-/// The guard: identity policy only. (a) Cycle: our target is a fresh upstream of our
-/// source, or the target's `heartbeats` holds a fresh record keyed (target, source).
-/// (b) Fan-in: another of our sources would replicate a topic name this one would too.
+/// The guard: identity policy only. (a) Cycle: our target is a fresh upstream of our source.
+/// The target's own `heartbeats` is not read: a heartbeat connector alone copies no record,
+/// and the failback order stops the old source connector but may keep its heartbeat
+/// connector, which must not block the new direction. (b) Fan-in: another of our sources
+/// would replicate a topic name this one would too.
 pub fn loop_guard(q: &Question<'_>) -> Option<LoopBlock> {
     if q.policy != ReplicationPolicy::Identity {
         return None;
     }
-    let cycle = |evidence: String| LoopBlock::Cycle {
-        source: q.source.to_string(),
-        target: q.target.to_string(),
-        evidence,
-    };
     if let Some(u) = q.upstreams_of_source.get(q.target) {
-        return Some(cycle(format!(
-            "topic {} on {} (heartbeat {} s old)",
-            u.topic, q.source, u.age_s
-        )));
-    }
-    let age_s = |ts: i64| u64::try_from(q.now_ms.saturating_sub(ts) / 1000).unwrap_or(0);
-    let reverse = q
-        .target_heartbeats
-        .iter()
-        .filter(|h| h.source == q.target && h.target == q.source)
-        .map(|h| age_s(h.timestamp_ms))
-        .min()
-        .filter(|age| *age <= q.max_age_s);
-    if let Some(age) = reverse {
-        return Some(cycle(format!(
-            "a heartbeat {} -> {} in {HEARTBEATS} on {} ({age} s old)",
-            q.target, q.source, q.target
-        )));
+        return Some(LoopBlock::Cycle {
+            source: q.source.to_string(),
+            target: q.target.to_string(),
+            evidence: format!(
+                "topic {} on {} (heartbeat {} s old)",
+                u.topic, q.source, u.age_s
+            ),
+        });
     }
     let mine = q.replicated.get(q.source)?;
     q.replicated
