@@ -8,8 +8,12 @@
 use super::peer::PeerState;
 use super::status_action::{known_secrets, report};
 use super::{
-    desired_connectors, finish, run_pass, CharmError, ConnectFactory, Outcome, Pass, Snapshot,
+    desired_connectors, finish, run_pass_with, CharmError, ConnectFactory, Outcome, Pass, Snapshot,
 };
+
+/// Kafka Connect and the Kafka clusters, as the passes of actions read them (the loop guard
+/// reads Kafka before a source connector may be created).
+pub(super) type Io<'a> = (ConnectFactory<'a>, crate::kafka::KafkaFactory<'a>);
 use crate::juju::{ActionName, HookTools};
 use crate::mirror::sensitive::redact_text;
 use crate::mirror::DesiredConnector;
@@ -28,10 +32,10 @@ pub fn run(
     wait: &dyn super::clock::Wait,
 ) -> Result<(), CharmError> {
     let params = tools.action_get()?;
-    let change = |c| change(c, snapshot, tools, connect, &params);
+    let change = |c| change(c, snapshot, tools, (connect, kafka), &params);
     match name {
-        ActionName::Status => status(snapshot, tools, connect, &params),
-        ActionName::Plan => plan(snapshot, tools, connect),
+        ActionName::Status => status(snapshot, tools, (connect, kafka), &params),
+        ActionName::Plan => plan(snapshot, tools, (connect, kafka)),
         ActionName::Pause => change(Change::Pause),
         ActionName::Stop => change(Change::Stop),
         ActionName::Resume => change(Change::Resume),
@@ -96,10 +100,10 @@ pub(super) fn scrub(s: &Snapshot, text: &str) -> String {
 fn status(
     s: &Snapshot,
     tools: &dyn HookTools,
-    connect: ConnectFactory,
+    (connect, kafka): Io,
     params: &Map<String, Value>,
 ) -> Result<(), CharmError> {
-    let outcome = run_pass(s, connect, &Pass::read_only());
+    let outcome = run_pass_with(s, connect, Some(kafka), &Pass::read_only());
     let report = report(s, &outcome);
     let text = match params.get("format").and_then(Value::as_str) {
         Some("json") => report.to_json(),
@@ -109,10 +113,11 @@ fn status(
 }
 
 /// The `plan` action: what the leader's next pass would change, validated, changing nothing.
-fn plan(s: &Snapshot, tools: &dyn HookTools, connect: ConnectFactory) -> Result<(), CharmError> {
-    let outcome = run_pass(
+fn plan(s: &Snapshot, tools: &dyn HookTools, (connect, kafka): Io) -> Result<(), CharmError> {
+    let outcome = run_pass_with(
         s,
         connect,
+        Some(kafka),
         &Pass {
             dry_run: true,
             ..Pass::default()
@@ -189,7 +194,7 @@ fn change(
     c: Change,
     s: &Snapshot,
     tools: &dyn HookTools,
-    connect: ConnectFactory,
+    io: Io,
     params: &Map<String, Value>,
 ) -> Result<(), CharmError> {
     let fail = |m: String| -> Result<(), CharmError> { Ok(tools.action_fail(&scrub(s, &m))?) };
@@ -198,7 +203,7 @@ fn change(
         Err(m) => return fail(m),
     };
     let (intent_state, pass) = change_request(c, s, &targets, params);
-    let outcome = pass_with_intent(s, tools, connect, &intent_state, &pass)?;
+    let outcome = pass_with_intent(s, tools, io, &intent_state, &pass)?;
     let report = change_report(c, s, &targets, &intent_state, params, &outcome);
     result(tools, scrub(s, &report))?;
     match change_problem(c, &outcome) {
@@ -212,7 +217,7 @@ fn change(
 pub(super) fn pass_with_intent(
     s: &Snapshot,
     tools: &dyn HookTools,
-    connect: ConnectFactory,
+    (connect, kafka): Io,
     intent_state: &PeerState,
     pass: &Pass,
 ) -> Result<Outcome, CharmError> {
@@ -220,7 +225,7 @@ pub(super) fn pass_with_intent(
     if let Some(p) = snap.peer.as_mut() {
         p.state = intent_state.clone();
     }
-    let outcome = run_pass(&snap, connect, pass);
+    let outcome = run_pass_with(&snap, connect, Some(kafka), pass);
     finish(s, tools, &outcome, Some(intent_state))?;
     Ok(outcome)
 }

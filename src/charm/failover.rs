@@ -318,8 +318,8 @@ fn stop_connectors(
         write: true,
         ..Pass::default()
     };
-    let outcome =
-        pass_with_intent(s, tools, edges.connect, &state, &pass).map_err(|e| e.to_string())?;
+    let outcome = pass_with_intent(s, tools, (edges.connect, edges.kafka), &state, &pass)
+        .map_err(|e| e.to_string())?;
     if let Some(e) = outcome.apply_error {
         return Err(format!(
             "stop not completed: {} (the intent is recorded; the next hook applies it)",
@@ -347,7 +347,8 @@ fn stop_connectors(
             return Err(format!("asked Kafka Connect to stop {} but it does not report them STOPPED after {} s (the intent is recorded; the next hook applies it)", list.join(", "), STOP_WAIT.as_secs()));
         }
         edges.wait.sleep(POLL);
-        actual = super::run_pass(s, edges.connect, &Pass::read_only()).actual;
+        actual =
+            super::run_pass_with(s, edges.connect, Some(edges.kafka), &Pass::read_only()).actual;
     }
 }
 

@@ -288,14 +288,7 @@ pub fn run_pass_with(
         now: s.now,
         policy: ready.policy,
     });
-    let plannable = without_held_predecessors(&decision.plannable, &ready, &stale);
-    let the_plan = plan_carrying(
-        &ready.desired,
-        &plannable,
-        &ready.owner,
-        &stale,
-        &decision.requests,
-    );
+    let the_plan = plan_for(&ready, &decision, &stale);
     let mut outcome = Outcome::planned(&ready, &decision);
     if pass.dry_run {
         outcome.validation = validate_all(api.as_ref(), &the_plan, &ready.desired);
@@ -355,6 +348,23 @@ fn forget_handed_over(
 
 /// `actual` without the stale names of held connectors: a source whose relation is there but
 /// incomplete keeps its old set until it can be handed over.
+/// The plan of a decision: held sources' predecessors kept out, earlier relation ids' sets
+/// handed over.
+fn plan_for(
+    ready: &gate::Ready,
+    decision: &decide::Decision,
+    stale: &[crate::mirror::Owner],
+) -> Plan {
+    let plannable = without_held_predecessors(&decision.plannable, ready, stale);
+    plan_carrying(
+        &ready.desired,
+        &plannable,
+        &ready.owner,
+        stale,
+        &decision.requests,
+    )
+}
+
 fn without_held_predecessors(
     actual: &Actual,
     ready: &gate::Ready,
