@@ -190,6 +190,16 @@ fn states(bed: &kafka_bed::Bed) -> BTreeMap<String, String> {
 fn failover_steps(bed: &kafka_bed::Bed, sim: &Sim, commits: &[(i32, i64)]) {
     let a = bed.kafka("kafka-a").unwrap();
     let b = bed.kafka("kafka-b").unwrap();
+    // The last records before producers stop, in one transaction: the failover must wait for
+    // them, and the commit marker each partition ends with (an offset without a record) must
+    // not make it wait for ever.
+    a.produce_transactional(
+        "orders.eu",
+        &sample_records(9, "last-words"),
+        "dr-last-words",
+    )
+    .unwrap();
+    // The dry run sees them not yet replicated (or already there: MirrorMaker is quick).
     let (dry, took) = action(sim, &["failover"]);
     assert_eq!(dry["stopped"], "false");
     assert!(
@@ -203,15 +213,6 @@ fn failover_steps(bed: &kafka_bed::Bed, sim: &Sim, commits: &[(i32, i64)]) {
     );
     assert_eq!(states(bed)["source"], "RUNNING");
 
-    // The last records before producers stop, in one transaction: the failover must wait for
-    // them, and the commit marker each partition ends with (an offset without a record) must
-    // not make it wait for ever.
-    a.produce_transactional(
-        "orders.eu",
-        &sample_records(9, "last-words"),
-        "dr-last-words",
-    )
-    .unwrap();
     let (done, took) = action(sim, &["failover", "dry-run=false", "timeout=180"]);
     let text = &done["result"];
     assert_eq!(done["stopped"], "true", "{text}");
