@@ -10,7 +10,7 @@ use common::e2e::{wait_for, Sim, Stage, LIMIT};
 use kafka_bed::tool::sample_records;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 const LEADER: &str = "mirrormaker/0";
 
@@ -26,7 +26,12 @@ fn action(sim: &Sim, args: &[&str]) -> (BTreeMap<String, String>, Duration) {
 }
 
 /// `lag format=json`: records behind per partition of `topic` on the first source.
-fn lag_of(sim: &Sim, topic: &str) -> BTreeMap<i64, i64> {
+fn lag_of(sim: &Sim, topic: &str) -> BTreeMap<i32, i64> {
+    lag_column(sim, topic, "behind")
+}
+
+/// `lag format=json`: one number (`behind`, `end`) per partition of `topic` on the first source.
+fn lag_column(sim: &Sim, topic: &str, field: &str) -> BTreeMap<i32, i64> {
     let (r, _) = action(sim, &["lag", "format=json"]);
     let v: Value = serde_json::from_str(&r["result"]).expect("lag json");
     v["sources"][0]["partitions"]
@@ -36,22 +41,11 @@ fn lag_of(sim: &Sim, topic: &str) -> BTreeMap<i64, i64> {
         .filter(|p| p["topic"] == topic)
         .map(|p| {
             (
-                p["partition"].as_i64().unwrap(),
-                p["behind"].as_i64().unwrap(),
+                i32::try_from(p["partition"].as_i64().unwrap()).unwrap(),
+                p[field].as_i64().unwrap(),
             )
         })
         .collect()
-}
-
-fn tick(sim: &Sim) {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    sim.try_run_env(
-        &[("MMI_NOW_EPOCH_SECS", now.to_string())],
-        &["update-status"],
-    );
 }
 
 #[test]
@@ -65,7 +59,7 @@ fn dr_lag_and_failover_check() {
         .unwrap();
     let zero = BTreeMap::from([(0, 0), (1, 0), (2, 0)]);
     wait_for("replicated, lag 0", LIMIT, || {
-        tick(sim);
+        sim.tick();
         let l = lag_of(sim, "orders.eu");
         if l == zero {
             Ok(())
@@ -79,9 +73,9 @@ fn dr_lag_and_failover_check() {
     let produced = a
         .produce("orders.eu", &sample_records(12, "while-paused"))
         .unwrap();
-    let mut expected: BTreeMap<i64, i64> = zero.clone();
+    let mut expected: BTreeMap<i32, i64> = zero.clone();
     for r in &produced {
-        *expected.entry(i64::from(r.partition.unwrap())).or_default() += 1;
+        *expected.entry(r.partition.unwrap()).or_default() += 1;
     }
     // Connect commits the source task's last offsets at its flush after the pause; until
     // then lag can only read higher, never lower.
@@ -111,7 +105,7 @@ fn dr_lag_and_failover_check() {
 
     // A group committed on kafka-a (partition 0 mid-way, 1 at the start, 2 at its end):
     // failover-check shows what it resumes from on kafka-b.
-    let ends = source_ends(sim, "orders.eu");
+    let ends = lag_column(sim, "orders.eu", "end");
     let commits = [(0, 4), (1, 0), (2, ends[&2])];
     let spec: Vec<(&str, i32, i64)> = commits.iter().map(|(p, o)| ("orders.eu", *p, *o)).collect();
     a.commit_offsets("dr-group", &spec).unwrap();
@@ -146,24 +140,6 @@ fn dr_lag_and_failover_check() {
     );
     failover_steps(bed, sim, &commits);
     stage.passed();
-}
-
-/// The source's end offset per partition of `topic`, as `lag` reads it.
-fn source_ends(sim: &Sim, topic: &str) -> BTreeMap<i32, i64> {
-    let (r, _) = action(sim, &["lag", "format=json"]);
-    let v: Value = serde_json::from_str(&r["result"]).expect("lag json");
-    v["sources"][0]["partitions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|p| p["topic"] == topic)
-        .map(|p| {
-            (
-                p["partition"].as_i64().unwrap() as i32,
-                p["end"].as_i64().unwrap(),
-            )
-        })
-        .collect()
 }
 
 /// Our connectors' states on Connect by kind (`source`, `checkpoint`, `heartbeat`).
@@ -231,7 +207,7 @@ fn failover_steps(bed: &kafka_bed::Bed, sim: &Sim, commits: &[(i32, i64)]) {
         ("STOPPED", "STOPPED", "RUNNING"),
         "{st:?}"
     );
-    tick(sim);
+    sim.tick();
     assert_eq!(
         states(bed)["source"],
         "STOPPED",
@@ -254,7 +230,7 @@ fn failover_steps(bed: &kafka_bed::Bed, sim: &Sim, commits: &[(i32, i64)]) {
         .filter(|g| g["group"] == "dr-group")
         .collect();
     assert_eq!(rows.len(), commits.len(), "{v}");
-    let ends = source_ends(sim, "orders.eu");
+    let ends = lag_column(sim, "orders.eu", "end");
     let source = read_all(&a, "dr-audit-a", "orders.eu", &ends);
     // No bound named: each partition is read to its end on kafka-b.
     let read = b

@@ -9,35 +9,18 @@ mod common;
 
 use common::e2e::{connectors, wait_for, Sim, Stage, LIMIT};
 use kafka_bed::tool::sample_records;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-
-/// An update-status tick at the wall clock (the charm's clock is the system's anyway).
-fn tick(sim: &Sim) {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    sim.try_run_env(
-        &[("MMI_NOW_EPOCH_SECS", now.to_string())],
-        &["update-status"],
-    );
-}
+use std::time::{Duration, Instant};
 
 /// Configures integrator `app` (short MirrorMaker intervals, as the Stage does) and relates it
 /// `source` → `target` through the bed's Kafka Connect and CA provider.
 fn integrate(sim: &Sim, app: &str, source: &str, target: &str, policy: &str, topics: &str) {
-    sim.run(&[
-        "config",
+    sim.config_fast(
         app,
-        &format!("topics={topics}"),
-        &format!("replication-policy={policy}"),
-        "refresh-topics-interval=5",
-        "sync-topic-configs-interval=5",
-        "refresh-groups-interval=5",
-        "emit-checkpoints-interval=5",
-        "sync-group-offsets-interval=5",
-        "emit-heartbeats-interval=1",
-    ]);
+        &[
+            &format!("topics={topics}"),
+            &format!("replication-policy={policy}"),
+        ],
+    );
     sim.run(&["integrate", &format!("{app}:source"), source]);
     sim.run(&["integrate", &format!("{app}:target"), target]);
     sim.run(&[
@@ -55,7 +38,7 @@ fn integrate(sim: &Sim, app: &str, source: &str, target: &str, policy: &str, top
 /// Ticks until `app` is in `state`; returns its message.
 fn wait_status(sim: &Sim, app: &str, state: &str) -> String {
     wait_for(&format!("{app} {state}"), LIMIT, || {
-        tick(sim);
+        sim.tick();
         let (st, msg) = sim.app_status(app);
         if st == state {
             Ok(msg)
@@ -92,7 +75,7 @@ fn wait_count(stage: &Stage, cluster: &str, topic: &str, n: usize) -> usize {
 fn settle(sim: &Sim) {
     let until = Instant::now() + Duration::from_secs(25);
     while Instant::now() < until {
-        tick(sim);
+        sim.tick();
         std::thread::sleep(Duration::from_secs(5));
     }
 }

@@ -55,18 +55,7 @@ fn replication_end_to_end() {
     // Short MirrorMaker intervals so the test waits seconds, not minutes, and a denser
     // offset-sync spacing than MirrorMaker's default 100 (operator options).
     let lag_max = format!("extra-source-config={{\"offset.lag.max\": {OFFSET_LAG_MAX}}}");
-    sim.run(&[
-        "config",
-        APP,
-        "topics=orders\\..*",
-        "refresh-topics-interval=5",
-        "sync-topic-configs-interval=5",
-        "refresh-groups-interval=5",
-        "emit-checkpoints-interval=5",
-        "sync-group-offsets-interval=5",
-        "emit-heartbeats-interval=1",
-        &lag_max,
-    ]);
+    sim.config_fast(APP, &["topics=orders\\..*", &lag_max]);
     sim.run(&["integrate", "mirrormaker:source", "kafka-a"]);
     assert_eq!(
         sim.app_status(APP),

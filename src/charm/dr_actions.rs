@@ -433,31 +433,38 @@ fn view_table(v: &View) -> String {
 fn groups_table(groups: &[GroupRow]) -> String {
     let mut t = String::new();
     if groups.is_empty() {
-        let _ = writeln!(
-            t,
-            "no consumer group has committed offsets on a replicated topic"
-        );
+        let _ = writeln!(t, "{NO_GROUPS}");
         return t;
     }
-    let _ = writeln!(
-        t,
-        "{:<24} {:<28} {:>10} {:<36} {:>10} {:>10} status",
-        "group", "source partition", "committed", "target partition", "resume at", "committed"
-    );
+    let _ = writeln!(t, "{} status", group_header());
     for g in groups {
-        let _ = writeln!(
-            t,
-            "{:<24} {:<28} {:>10} {:<36} {:>10} {:>10} {}",
-            g.group,
-            format!("{}[{}]", g.topic, g.partition),
-            g.committed,
-            format!("{}[{}]", g.target_topic, g.partition),
-            opt(g.resume),
-            opt(g.target_committed),
-            g.status.as_str()
-        );
+        let _ = writeln!(t, "{} {}", group_cells(g), g.status.as_str());
     }
     t
+}
+
+pub(super) const NO_GROUPS: &str = "no consumer group has committed offsets on a replicated topic";
+
+/// The columns every group table starts with (`lag`, `failover-check`, `failover`).
+pub(super) fn group_header() -> String {
+    format!(
+        "{:<24} {:<28} {:>10} {:<36} {:>10} {:>10}",
+        "group", "source partition", "committed", "target partition", "resume at", "tgt commit"
+    )
+}
+
+/// A group on one partition: committed on the source, where it resumes on the target and what
+/// it has committed there.
+pub(super) fn group_cells(g: &GroupRow) -> String {
+    format!(
+        "{:<24} {:<28} {:>10} {:<36} {:>10} {:>10}",
+        g.group,
+        format!("{}[{}]", g.topic, g.partition),
+        g.committed,
+        format!("{}[{}]", g.target_topic, g.partition),
+        opt(g.resume),
+        opt(g.target_committed),
+    )
 }
 
 fn view_json(v: &View) -> Value {

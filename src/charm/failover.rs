@@ -13,7 +13,7 @@
 
 use super::actions::{pass_with_intent, scrub};
 use super::clock::Wait;
-use super::dr_actions::{gather, View};
+use super::dr_actions::{gather, group_cells, group_header, View, NO_GROUPS};
 use super::{desired_connectors, CharmError, ConnectFactory, Pass, Snapshot};
 use crate::dr::failover::{pending, resume_rows, GroupSync, Pending, ResumeRow};
 use crate::dr::{self, Reason};
@@ -388,7 +388,7 @@ fn report_table(s: &Snapshot, p: &Params, d: &Done) -> String {
     }
     for v in &d.views {
         let _ = writeln!(t, "{} -> {}:", v.source, v.target);
-        t.push_str(&rows_table(&rows(v)));
+        t.push_str(&rows_table(v));
         if !v.active_on_source.is_empty() {
             let _ = writeln!(
                 t,
@@ -401,44 +401,19 @@ fn report_table(s: &Snapshot, p: &Params, d: &Done) -> String {
     t
 }
 
-fn rows_table(rows: &[ResumeRow]) -> String {
-    let mut t = String::new();
-    if rows.is_empty() {
-        let _ = writeln!(
-            t,
-            "  no consumer group has committed offsets on a replicated topic"
-        );
-        return t;
+/// The groups of one pair with the records each re-reads (`~`: estimated).
+fn rows_table(v: &View) -> String {
+    if v.groups.is_empty() {
+        return format!("  {NO_GROUPS}\n");
     }
-    let opt = |v: Option<i64>| v.map_or_else(|| "-".to_string(), |v| v.to_string());
-    let _ = writeln!(
-        t,
-        "  {:<24} {:<28} {:>10} {:<36} {:>10} {:>10} {:>8}",
-        "group",
-        "source partition",
-        "committed",
-        "target partition",
-        "resume at",
-        "tgt commit",
-        "re-read"
-    );
-    for r in rows {
+    let mut t = format!("  {} {:>8}\n", group_header(), "re-read");
+    for (g, r) in v.groups.iter().zip(rows(v)) {
         let re = match (r.re_read, r.exact) {
             (Some(n), true) => n.to_string(),
             (Some(n), false) => format!("~{n}"),
             (None, _) => "-".to_string(),
         };
-        let _ = writeln!(
-            t,
-            "  {:<24} {:<28} {:>10} {:<36} {:>10} {:>10} {:>8}",
-            r.group,
-            format!("{}[{}]", r.topic, r.partition),
-            r.committed,
-            format!("{}[{}]", r.target_topic, r.partition),
-            opt(r.resume),
-            opt(r.target_committed),
-            re
-        );
+        let _ = writeln!(t, "  {} {re:>8}", group_cells(g));
     }
     t
 }

@@ -90,6 +90,36 @@ impl Sim {
         out
     }
 
+    /// `juju config app` with short MirrorMaker intervals (tests wait seconds, not minutes)
+    /// and `more` options.
+    pub fn config_fast(&self, app: &str, more: &[&str]) {
+        let mut args = vec![
+            "config",
+            app,
+            "refresh-topics-interval=5",
+            "sync-topic-configs-interval=5",
+            "refresh-groups-interval=5",
+            "emit-checkpoints-interval=5",
+            "sync-group-offsets-interval=5",
+            "emit-heartbeats-interval=1",
+        ];
+        args.extend_from_slice(more);
+        self.run(&args);
+    }
+
+    /// An `update-status` tick at the wall clock (for the charm's injected clock), whatever
+    /// it returns.
+    pub fn tick(&self) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        self.try_run_env(
+            &[("MMI_NOW_EPOCH_SECS", now.to_string())],
+            &["update-status"],
+        );
+    }
+
     pub fn deploy_charm(&self, app: &str) {
         let charm = packed_charm();
         self.run(&["deploy", charm.to_str().unwrap(), app]);
@@ -307,17 +337,8 @@ impl Stage {
 
     /// `integrate_all` without the CA relation.
     pub fn integrate_kafka_and_connect(&self, topics: &str) {
-        self.sim.run(&[
-            "config",
-            "mirrormaker",
-            &format!("topics={topics}"),
-            "refresh-topics-interval=5",
-            "sync-topic-configs-interval=5",
-            "refresh-groups-interval=5",
-            "emit-checkpoints-interval=5",
-            "sync-group-offsets-interval=5",
-            "emit-heartbeats-interval=1",
-        ]);
+        self.sim
+            .config_fast("mirrormaker", &[&format!("topics={topics}")]);
         self.sim
             .run(&["integrate", "mirrormaker:source", "kafka-a"]);
         self.sim
