@@ -219,3 +219,106 @@ fn with_kafka_c(mut s: State) -> State {
         .insert("secret:kc-tls".into(), secret(&[("tls-ca", PEM.as_str())]));
     s
 }
+
+/// An action at `now` with the clusters of `bed` (`panic_on_kafka`: any Kafka read fails
+/// the test).
+fn act_at(
+    state: State,
+    name: &str,
+    params: serde_json::Value,
+    bed: &Bed,
+    now: u64,
+    panic_on_kafka: bool,
+) -> State {
+    let mut state = state;
+    state.action_params = params.as_object().cloned().unwrap_or_default();
+    state.action_results.clear();
+    state.action_failed = None;
+    let tools = MemoryTools::new(state);
+    let c = bed.connect.clone();
+    let connect =
+        move |_: &ConnectData| -> Result<Box<dyn charm::ConnectApi>, charm::ConnectFailure> {
+            Ok(Box::new(c.clone()))
+        };
+    let kafka = bed.kafka.clone();
+    let factory = move |c: &Cluster| -> Result<Box<dyn KafkaApi>, KafkaFailure> {
+        assert!(!panic_on_kafka, "no Kafka read expected");
+        Ok(Box::new(kafka[c.alias.as_str()].clone()))
+    };
+    let mut event = action(name);
+    event.unit = tools.state().unit.clone();
+    charm::run_with_kafka(&event, &tools, &connect, &factory, now).expect("action runs");
+    tools.into_state()
+}
+
+/// A converged identity pair whose source connector the operator stopped (as `failover`
+/// does), at T0.
+fn stopped_identity_pair(bed: &Bed) -> State {
+    let s = hook(identity_world(), bed);
+    all_running(&bed.connect);
+    let s = hook(s, bed);
+    let s = act_at(
+        s,
+        "stop",
+        serde_json::json!({"connector": "source/kafka-a"}),
+        bed,
+        T0,
+        false,
+    );
+    assert_eq!(s.action_failed, None);
+    bed.connect.take_writes();
+    s
+}
+
+/// Resuming is checked too: after a failback the reverse direction kafka-b → kafka-a runs
+/// (fresh `kafka-b.heartbeats` on kafka-a), so `resume` of kafka-a → kafka-b under identity
+/// is refused naming the loop, nothing is written and the stop intent stays. Once that
+/// direction is stopped and its heartbeats age out, the same `resume` goes through.
+#[test]
+fn resume_under_identity_is_refused_while_the_other_direction_runs() {
+    let bed = Bed::new();
+    let s = stopped_identity_pair(&bed);
+    bed.heartbeat("kafka-a", "kafka-b.heartbeats", "kafka-b", "kafka-a", 3);
+    let out = act_at(s.clone(), "resume", serde_json::json!({}), &bed, T0, false);
+    let failed = out.action_failed.clone().unwrap_or_default();
+    assert!(
+        failed.contains(LOOP) && failed.contains("nothing resumed"),
+        "{failed}"
+    );
+    assert_eq!(bed.connect.take_writes(), Vec::<String>::new());
+    assert!(peer_bag(&out)["operator-intent"].contains("stopped"));
+
+    let later = act_at(out, "resume", serde_json::json!({}), &bed, T0 + 3600, false);
+    assert_eq!(later.action_failed, None);
+    let w = bed.connect.take_writes();
+    assert!(
+        w.iter()
+            .any(|x| x.starts_with("RESUME ") && x.contains("_source_")),
+        "{w:?}"
+    );
+}
+
+/// With the default policy a resume never reads Kafka (the factory would fail the test).
+#[test]
+fn resume_under_default_policy_reads_no_kafka() {
+    let bed = Bed::new();
+    let s = hook(world(), &bed);
+    all_running(&bed.connect);
+    let s = act_at(
+        s,
+        "stop",
+        serde_json::json!({"connector": "source/kafka-a"}),
+        &bed,
+        T0,
+        true,
+    );
+    bed.heartbeat("kafka-a", "kafka-b.heartbeats", "kafka-b", "kafka-a", 3);
+    bed.connect.take_writes();
+    let out = act_at(s, "resume", serde_json::json!({}), &bed, T0, true);
+    assert_eq!(out.action_failed, None);
+    assert!(bed
+        .connect
+        .take_writes()
+        .iter()
+        .any(|x| x.starts_with("RESUME ")));
+}

@@ -16,7 +16,7 @@ use super::{
 pub(super) type Io<'a> = (ConnectFactory<'a>, crate::kafka::KafkaFactory<'a>);
 use crate::juju::{ActionName, HookTools};
 use crate::mirror::sensitive::redact_text;
-use crate::mirror::DesiredConnector;
+use crate::mirror::{ConnectorKind, DesiredConnector};
 use crate::plan::{Intent, Reason, RestartRequest};
 use crate::secret::Secret;
 use serde_json::{Map, Value};
@@ -202,6 +202,18 @@ fn change(
         Ok(t) => t,
         Err(m) => return fail(m),
     };
+    if c == Change::Resume {
+        let sources: Vec<String> = targets
+            .iter()
+            .filter(|d| d.kind == ConnectorKind::Source)
+            .map(|d| d.source_alias.clone())
+            .collect();
+        if let Err(m) = super::loop_check::check_resume(s, &sources, io.1) {
+            return fail(format!(
+                "resume: nothing resumed, the intent is kept: {m} (stop the other direction first)"
+            ));
+        }
+    }
     let (intent_state, pass) = change_request(c, s, &targets, params);
     let outcome = pass_with_intent(s, tools, io, &intent_state, &pass)?;
     let report = change_report(c, s, &targets, &intent_state, params, &outcome);

@@ -75,6 +75,39 @@ pub(super) fn hold_loops(
     worst(held)
 }
 
+/// The guard for a `resume` of our source connectors of `aliases` (they exist, stopped or
+/// paused, so the pass would not check them): under the identity policy, why they must stay
+/// as they are — a loop (e.g. resuming A→B after a failback while B→A still runs), or Kafka
+/// unreadable. `Ok` with the default policy, without reading anything.
+pub(super) fn check_resume(
+    s: &Snapshot,
+    aliases: &[String],
+    kafka: KafkaFactory,
+) -> Result<(), String> {
+    let Ok(config) = s.config.as_ref() else {
+        return Ok(());
+    };
+    if config.replication_policy != ReplicationPolicy::Identity || aliases.is_empty() {
+        return Ok(());
+    }
+    // Inputs incomplete: the pass holds everything anyway.
+    let Ok(ready) = super::gate::gate(s) else {
+        return Ok(());
+    };
+    let mut reads = Reads::new(kafka, config, s.now);
+    for alias in aliases {
+        match reads.check(&ready, alias) {
+            Ok(None) => {}
+            Ok(Some(block)) => {
+                tracing::debug!("{}", block.detail());
+                return Err(block.message());
+            }
+            Err(e) => return Err(format!("{alias}: {e}")),
+        }
+    }
+    Ok(())
+}
+
 /// Blocked; the whole story is the detail, which goes to the debug log with the status.
 fn loop_status(block: &LoopBlock) -> Status {
     Status::new(StatusKind::Blocked, block.message()).with_detail(block.detail())
