@@ -322,3 +322,67 @@ fn resume_under_default_policy_reads_no_kafka() {
         .iter()
         .any(|x| x.starts_with("RESUME ")));
 }
+
+/// The refusal says what to do next for its cause: a loop names the other direction and how
+/// long its heartbeats take to age out; and the whole action refuses, so a checkpoint
+/// connector stopped with the source (as `failover` leaves them) is not resumed either.
+#[test]
+fn resume_loop_refusal_names_the_wait_and_keeps_every_selected_connector() {
+    let bed = Bed::new();
+    let s = stopped_identity_pair(&bed);
+    let json = serde_json::json!({"connector": "checkpoint"});
+    let s = act_at(s, "stop", json, &bed, T0, false);
+    bed.connect.take_writes();
+    bed.heartbeat("kafka-a", "kafka-b.heartbeats", "kafka-b", "kafka-a", 3);
+    let out = act_at(s, "resume", serde_json::json!({}), &bed, T0, false);
+    assert_eq!(
+        out.action_failed.as_deref().unwrap_or_default(),
+        format!(
+            "resume: nothing resumed, the intent is kept: {LOOP} (stop the other direction \
+             first; its heartbeats age out after 60 s)"
+        )
+    );
+    assert_eq!(bed.connect.writes(), Vec::<String>::new());
+    let intent = &peer_bag(&out)["operator-intent"];
+    assert!(
+        intent.contains("_source_") && intent.contains("_checkpoint_"),
+        "{intent}"
+    );
+}
+
+/// Kafka unreachable when a resume must be checked: refused naming the Kafka error, with
+/// the advice to retry — not to stop a direction that may not exist — nothing written, the
+/// intent kept (the check is never skipped).
+#[test]
+fn resume_under_identity_with_kafka_down_is_refused_naming_kafka() {
+    let bed = Bed::new();
+    let s = stopped_identity_pair(&bed);
+    bed.kafka["kafka-a"].0.borrow_mut().down = true;
+    let out = act_at(s, "resume", serde_json::json!({}), &bed, T0, false);
+    let failed = out.action_failed.clone().unwrap_or_default();
+    assert!(
+        failed.starts_with(
+            "resume: nothing resumed, the intent is kept: kafka-a: the loop check cannot read \
+             Kafka: memory (127.0.0.1:9093): connect"
+        ) && failed.ends_with("(run resume again once Kafka answers)"),
+        "{failed}"
+    );
+    assert_eq!(bed.connect.writes(), Vec::<String>::new());
+    assert!(peer_bag(&out).contains_key("operator-intent"));
+}
+
+/// Stale evidence at the moment of the resume (61 s, past the 60 s max age) does not refuse
+/// it: a failback's old direction, stopped a minute ago, does not block the resume.
+#[test]
+fn resume_under_identity_with_stale_evidence_goes_through() {
+    let bed = Bed::new();
+    let s = stopped_identity_pair(&bed);
+    bed.heartbeat("kafka-a", "kafka-b.heartbeats", "kafka-b", "kafka-a", 61);
+    let out = act_at(s, "resume", serde_json::json!({}), &bed, T0, false);
+    assert_eq!(out.action_failed, None);
+    assert_eq!(
+        bed.connect.writes(),
+        vec![format!("RESUME {}", name("source", "kafka-a"))]
+    );
+    assert!(!peer_bag(&out).contains_key("operator-intent"));
+}

@@ -209,9 +209,7 @@ fn change(
             .map(|d| d.source_alias.clone())
             .collect();
         if let Err(m) = super::loop_check::check_resume(s, &sources, io.1) {
-            return fail(format!(
-                "resume: nothing resumed, the intent is kept: {m} (stop the other direction first)"
-            ));
+            return fail(format!("resume: nothing resumed, the intent is kept: {m}"));
         }
     }
     let (intent_state, pass) = change_request(c, s, &targets, params);

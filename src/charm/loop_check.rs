@@ -27,7 +27,7 @@ const HEARTBEAT_RECORDS: usize = 20;
 
 /// Why a source could not be checked.
 #[derive(Debug, Error)]
-enum CheckError {
+pub(super) enum CheckError {
     #[error("the loop check cannot read Kafka: {0}")]
     Kafka(#[from] KafkaFailure),
     #[error("the loop check cannot match topics: {0}")]
@@ -75,6 +75,24 @@ pub(super) fn hold_loops(
     worst(held)
 }
 
+/// Why `resume` leaves our source connectors as they are; each says what to do next.
+#[derive(Debug, Error)]
+pub(super) enum ResumeRefusal {
+    /// Only a cycle has a direction to stop (fan-in is refused earlier, by the option check).
+    #[error("{block}{}", match block {
+        LoopBlock::Cycle { .. } => format!(
+            " (stop the other direction first; its heartbeats age out after {age_s} s)"
+        ),
+        LoopBlock::FanIn { .. } => String::new(),
+    })]
+    Loop { block: LoopBlock, age_s: u64 },
+    #[error("{alias}: {error}{}", match error {
+        CheckError::Kafka(_) => " (run resume again once Kafka answers)",
+        _ => "",
+    })]
+    Unchecked { alias: String, error: CheckError },
+}
+
 /// The guard for a `resume` of our source connectors of `aliases` (they exist, stopped or
 /// paused, so the pass would not check them): under the identity policy, why they must stay
 /// as they are — a loop (e.g. resuming A→B after a failback while B→A still runs), or Kafka
@@ -83,7 +101,7 @@ pub(super) fn check_resume(
     s: &Snapshot,
     aliases: &[String],
     kafka: KafkaFactory,
-) -> Result<(), String> {
+) -> Result<(), ResumeRefusal> {
     let Ok(config) = s.config.as_ref() else {
         return Ok(());
     };
@@ -100,9 +118,13 @@ pub(super) fn check_resume(
             Ok(None) => {}
             Ok(Some(block)) => {
                 tracing::debug!("{}", block.detail());
-                return Err(block.message());
+                let age_s = loops::max_age_s(config.intervals.emit_heartbeats);
+                return Err(ResumeRefusal::Loop { block, age_s });
             }
-            Err(e) => return Err(format!("{alias}: {e}")),
+            Err(error) => {
+                let alias = alias.clone();
+                return Err(ResumeRefusal::Unchecked { alias, error });
+            }
         }
     }
     Ok(())
