@@ -4,15 +4,13 @@
 mod day2_support;
 
 use day2_support::*;
-use mirrormaker_integrator::charm;
 use mirrormaker_integrator::charm::clock::Wait;
 use mirrormaker_integrator::connect::{ConnectorOffsets, PartitionOffset};
 use mirrormaker_integrator::dr::records::encode;
-use mirrormaker_integrator::juju::memory::{MemoryTools, State};
+use mirrormaker_integrator::juju::memory::State;
 use mirrormaker_integrator::kafka::memory::MemoryKafka;
 use mirrormaker_integrator::kafka::{KafkaApi, KafkaFailure, Tp};
 use mirrormaker_integrator::mirror::Cluster;
-use mirrormaker_integrator::relations::ConnectData;
 use serde_json::{json, Value};
 use std::cell::Cell;
 use std::time::Duration;
@@ -65,16 +63,6 @@ fn act_waiting(
     now: u64,
     wait: &FakeWait,
 ) -> State {
-    let mut state = state;
-    state.action_params = params.as_object().cloned().unwrap_or_default();
-    state.action_results.clear();
-    state.action_failed = None;
-    let tools = MemoryTools::new(state);
-    let c = bed.connect.clone();
-    let connect =
-        move |_: &ConnectData| -> Result<Box<dyn charm::ConnectApi>, charm::ConnectFailure> {
-            Ok(Box::new(c.clone()))
-        };
     let (a, b) = (bed.a.clone(), bed.b.clone());
     let kafka = move |c: &Cluster| -> Result<Box<dyn KafkaApi>, KafkaFailure> {
         Ok(Box::new(if c.alias == "kafka-a" {
@@ -83,10 +71,14 @@ fn act_waiting(
             b.clone()
         }))
     };
-    let mut event = action(name);
-    event.unit = tools.state().unit.clone();
-    charm::run_with_wait(&event, &tools, &connect, &kafka, wait, now).expect("action runs");
-    tools.into_state()
+    run_with(
+        with_params(state, params),
+        &action(name),
+        &bed.connect,
+        &kafka,
+        wait,
+        now,
+    )
 }
 
 /// A converged pair: MirrorMaker replicated orders.eu[0] up to 12 (end 16: 3 behind) and

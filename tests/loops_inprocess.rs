@@ -6,14 +6,13 @@
 mod day2_support;
 
 use day2_support::*;
-use mirrormaker_integrator::charm;
+use mirrormaker_integrator::charm::clock::RealWait;
 use mirrormaker_integrator::dr::records::encode;
-use mirrormaker_integrator::juju::memory::{MemoryTools, State};
+use mirrormaker_integrator::juju::memory::State;
 use mirrormaker_integrator::juju::{Event, StatusKind};
 use mirrormaker_integrator::kafka::memory::MemoryKafka;
 use mirrormaker_integrator::kafka::{KafkaApi, KafkaFailure, Tp};
 use mirrormaker_integrator::mirror::Cluster;
-use mirrormaker_integrator::relations::ConnectData;
 use std::collections::BTreeMap;
 
 const LOOP: &str = "loop: kafka-b already replicates into kafka-a; with replication-policy=identity kafka-a -> kafka-b would loop forever";
@@ -49,20 +48,18 @@ impl Bed {
 
 /// One hook at `now` with the clusters of `bed` behind the Kafka factory.
 fn hook_at(state: State, event: &Event, bed: &Bed, now: u64) -> State {
-    let mut event = event.clone();
-    event.unit = state.unit.clone();
-    let tools = MemoryTools::new(state);
-    let c = bed.connect.clone();
-    let connect =
-        move |_: &ConnectData| -> Result<Box<dyn charm::ConnectApi>, charm::ConnectFailure> {
-            Ok(Box::new(c.clone()))
-        };
+    run_io(state, event, bed, now, false)
+}
+
+/// A hook or action with the clusters of `bed` (`panic_on_kafka`: any Kafka read fails the
+/// test).
+fn run_io(state: State, event: &Event, bed: &Bed, now: u64, panic_on_kafka: bool) -> State {
     let kafka = bed.kafka.clone();
     let factory = move |c: &Cluster| -> Result<Box<dyn KafkaApi>, KafkaFailure> {
+        assert!(!panic_on_kafka, "no Kafka read expected");
         Ok(Box::new(kafka[c.alias.as_str()].clone()))
     };
-    charm::run_with_kafka(&event, &tools, &connect, &factory, now).expect("hook runs");
-    tools.into_state()
+    run_with(state, event, &bed.connect, &factory, &RealWait::new(), now)
 }
 
 fn hook(state: State, bed: &Bed) -> State {
@@ -230,25 +227,13 @@ fn act_at(
     now: u64,
     panic_on_kafka: bool,
 ) -> State {
-    let mut state = state;
-    state.action_params = params.as_object().cloned().unwrap_or_default();
-    state.action_results.clear();
-    state.action_failed = None;
-    let tools = MemoryTools::new(state);
-    let c = bed.connect.clone();
-    let connect =
-        move |_: &ConnectData| -> Result<Box<dyn charm::ConnectApi>, charm::ConnectFailure> {
-            Ok(Box::new(c.clone()))
-        };
-    let kafka = bed.kafka.clone();
-    let factory = move |c: &Cluster| -> Result<Box<dyn KafkaApi>, KafkaFailure> {
-        assert!(!panic_on_kafka, "no Kafka read expected");
-        Ok(Box::new(kafka[c.alias.as_str()].clone()))
-    };
-    let mut event = action(name);
-    event.unit = tools.state().unit.clone();
-    charm::run_with_kafka(&event, &tools, &connect, &factory, now).expect("action runs");
-    tools.into_state()
+    run_io(
+        with_params(state, params),
+        &action(name),
+        bed,
+        now,
+        panic_on_kafka,
+    )
 }
 
 /// A converged identity pair whose source connector the operator stopped (as `failover`

@@ -15,8 +15,8 @@ use super::actions::{pass_with_intent, scrub};
 use super::clock::Wait;
 use super::dr_actions::{gather, group_cells, group_header, View, NO_GROUPS};
 use super::{desired_connectors, CharmError, ConnectFactory, Pass, Snapshot};
+use crate::dr;
 use crate::dr::failover::{pending, resume_rows, GroupSync, Pending, ResumeRow};
-use crate::dr::{self, Reason};
 use crate::juju::HookTools;
 use crate::kafka::{KafkaFactory, Tp};
 use crate::mirror::ConnectorKind;
@@ -203,24 +203,7 @@ fn held_stopped(s: &Snapshot, stop: &[String]) -> bool {
 fn not_running(views: &[View]) -> Vec<String> {
     views
         .iter()
-        .flat_map(|v| {
-            dr::readiness(
-                &v.connectors,
-                &[],
-                &None,
-                &[],
-                dr::Thresholds {
-                    max_lag: i64::MAX,
-                    max_heartbeat_age: u64::MAX,
-                },
-            )
-        })
-        .filter(|r| {
-            matches!(
-                r,
-                Reason::NotRunning { .. } | Reason::TaskNotRunning { .. } | Reason::NoTasks { .. }
-            )
-        })
+        .flat_map(|v| dr::connector_reasons(&v.connectors))
         .map(|r| r.to_string())
         .collect()
 }

@@ -343,30 +343,7 @@ pub fn readiness(
     groups: &[GroupRow],
     t: Thresholds,
 ) -> Vec<Reason> {
-    let mut reasons = Vec::new();
-    for c in connectors {
-        match &c.state {
-            Some(RunState::Running) => {}
-            other => reasons.push(Reason::NotRunning {
-                connector: c.name.clone(),
-                state: other
-                    .as_ref()
-                    .map_or("UNASSIGNED".to_string(), ToString::to_string),
-            }),
-        }
-        if c.tasks.is_empty() && c.state == Some(RunState::Running) {
-            reasons.push(Reason::NoTasks {
-                connector: c.name.clone(),
-            });
-        }
-        for (id, st) in c.tasks.iter().filter(|(_, s)| *s != RunState::Running) {
-            reasons.push(Reason::TaskNotRunning {
-                connector: c.name.clone(),
-                task: *id,
-                state: st.to_string(),
-            });
-        }
-    }
+    let mut reasons = connector_reasons(connectors);
     match heartbeat {
         None => reasons.push(Reason::HeartbeatsOff),
         Some((topic, None)) => reasons.push(Reason::NoHeartbeat {
@@ -402,6 +379,35 @@ pub fn readiness(
                 group: g.group.clone(),
                 tp,
             }),
+        }
+    }
+    reasons
+}
+
+/// Our connectors or tasks that do not run (a stopped pair cannot deliver the last records).
+pub fn connector_reasons(connectors: &[ConnectorRun]) -> Vec<Reason> {
+    let mut reasons = Vec::new();
+    for c in connectors {
+        match &c.state {
+            Some(RunState::Running) => {}
+            other => reasons.push(Reason::NotRunning {
+                connector: c.name.clone(),
+                state: other
+                    .as_ref()
+                    .map_or("UNASSIGNED".to_string(), ToString::to_string),
+            }),
+        }
+        if c.tasks.is_empty() && c.state == Some(RunState::Running) {
+            reasons.push(Reason::NoTasks {
+                connector: c.name.clone(),
+            });
+        }
+        for (id, st) in c.tasks.iter().filter(|(_, s)| *s != RunState::Running) {
+            reasons.push(Reason::TaskNotRunning {
+                connector: c.name.clone(),
+                task: *id,
+                state: st.to_string(),
+            });
         }
     }
     reasons

@@ -2,12 +2,13 @@
 //! an in-memory Kafka Connect behind the driver's port, hooks and actions at an injected time.
 #![allow(dead_code)]
 
+use mirrormaker_integrator::charm::clock::{RealWait, Wait};
 use mirrormaker_integrator::charm::{self, ConnectApi, ConnectFailure};
 use mirrormaker_integrator::connect::ConnectorOffsets;
 use mirrormaker_integrator::juju::memory::{MemoryTools, Relation, SecretRecord, State};
 use mirrormaker_integrator::juju::Event;
 use mirrormaker_integrator::kafka::memory::MemoryKafka;
-use mirrormaker_integrator::kafka::{KafkaApi, KafkaFailure};
+use mirrormaker_integrator::kafka::{KafkaApi, KafkaFactory, KafkaFailure};
 use mirrormaker_integrator::mirror::Cluster;
 use mirrormaker_integrator::mirror::DesiredConnector;
 use mirrormaker_integrator::plan::{Actual, RunState, TaskState};
@@ -340,6 +341,24 @@ pub fn run(state: State, event: &Event, connect: &FakeConnect) -> State {
 
 /// One hook or action at `now` (epoch seconds): the injected clock.
 pub fn run_at(state: State, event: &Event, connect: &FakeConnect, now: u64) -> State {
+    // The loop guard reads Kafka before it creates a source under replication-policy=identity:
+    // empty in-memory clusters (no loop evidence), never the network.
+    let kafka = |_: &Cluster| -> Result<Box<dyn KafkaApi>, KafkaFailure> {
+        Ok(Box::new(MemoryKafka::default()))
+    };
+    run_with(state, event, connect, &kafka, &RealWait::new(), now)
+}
+
+/// [`run_at`] with the Kafka clusters `kafka` builds and `wait` as the clock the `failover`
+/// action polls with.
+pub fn run_with(
+    state: State,
+    event: &Event,
+    connect: &FakeConnect,
+    kafka: KafkaFactory,
+    wait: &dyn Wait,
+    now: u64,
+) -> State {
     let mut event = event.clone();
     event.unit = state.unit.clone();
     let event = &event;
@@ -349,13 +368,8 @@ pub fn run_at(state: State, event: &Event, connect: &FakeConnect, now: u64) -> S
     let factory = move |_: &ConnectData| -> Result<Box<dyn ConnectApi>, ConnectFailure> {
         Ok(Box::new(c.clone()))
     };
-    // The loop guard reads Kafka before it creates a source under replication-policy=identity:
-    // empty in-memory clusters (no loop evidence), never the network.
-    let kafka = |_: &Cluster| -> Result<Box<dyn KafkaApi>, KafkaFailure> {
-        Ok(Box::new(MemoryKafka::default()))
-    };
     guarded(&canaries, event.name(), || {
-        charm::run_with_kafka(event, &tools, &factory, &kafka, now)
+        charm::run_with_wait(event, &tools, &factory, kafka, wait, now)
     });
     let out = tools.into_state();
     assert_no_canary(&canaries, event.name(), &everything_said(&out));
@@ -449,19 +463,24 @@ pub fn action(name: &str) -> Event {
 
 /// Runs action `name` with `params` and returns the world after (results in `action_results`).
 pub fn run_action(
-    mut state: State,
+    state: State,
     name: &str,
     params: serde_json::Value,
     connect: &FakeConnect,
     now: u64,
 ) -> State {
-    state.action_params = params.as_object().cloned().unwrap_or_default();
-    state.action_results.clear();
-    state.action_failed = None;
-    let out = run_at(state, &action(name), connect, now);
+    let out = run_at(with_params(state, params), &action(name), connect, now);
     let mut out = out;
     out.action_params.clear();
     out
+}
+
+/// `state` ready for an action with `params` (an earlier action's results cleared).
+pub fn with_params(mut state: State, params: serde_json::Value) -> State {
+    state.action_params = params.as_object().cloned().unwrap_or_default();
+    state.action_results.clear();
+    state.action_failed = None;
+    state
 }
 
 /// A converged world: the leader created everything, Connect reports it all RUNNING on a
